@@ -1,0 +1,57 @@
+namespace DistillSpec.Backends;
+
+/// <summary>
+/// The small operation set the transformer is written in. Matrices are row-major and
+/// Linear weights keep Hugging Face's (out, in) layout. "rows" is the number of token
+/// positions processed at once (1 for decode, k for prefill or verification).
+/// </summary>
+public interface IBackend : IDisposable
+{
+    string Name { get; }
+
+    Tensor Allocate(int length);
+
+    Tensor Upload(ReadOnlySpan<float> data);
+
+    void Download(Tensor source, int offset, Span<float> destination);
+
+    // output (tokens.Length, dim) = table[tokens]
+    void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output);
+
+    // x (rows, dim) += table[firstRow .. firstRow + rows): learned positions
+    void AddRows(Tensor x, Tensor table, int firstRow, int rows, int dim);
+
+    // y (rows, outDim) = x (rows, inDim) * weight (outDim, inDim)^T + bias (outDim)
+    void MatMul(Tensor x, int rows, int inDim, Tensor weight, int outDim, Tensor? bias, Tensor y);
+
+    // y (rows, dim) = x / rms(x) * weight
+    void RmsNorm(Tensor x, Tensor weight, int rows, int dim, float eps, Tensor y);
+
+    // y (rows, dim) = (x - mean) / std * weight + bias
+    void LayerNorm(Tensor x, Tensor weight, Tensor bias, int rows, int dim, float eps, Tensor y);
+
+    // x (rows, heads * headDim), rotated in place; row r sits at position startPos + r.
+    // Hugging Face rotate-half convention: pairs (i, i + headDim/2).
+    void Rope(Tensor x, int rows, int heads, int headDim, int startPos, float theta);
+
+    // destination rows [destinationRow, +rows) = source rows [sourceRow, +rows), both of width `width`
+    void CopyRows(Tensor source, int sourceRow, Tensor destination, int destinationRow, int rows, int width);
+
+    // Causal attention over the cache: query row r (position startPos + r) attends to cache
+    // positions 0 ..= startPos + r. q, output (rows, heads * headDim); keys, values
+    // (capacity, kvHeads * headDim); query head h reads kv head h / (heads / kvHeads).
+    void Attention(Tensor q, Tensor keys, Tensor values, int rows, int startPos,
+        int heads, int kvHeads, int headDim, Tensor output);
+
+    // output = silu(gate) * up, elementwise over length; output may alias gate or up
+    void SwiGlu(Tensor gate, Tensor up, int length, Tensor output);
+
+    // x = gelu(x) in place (tanh approximation, GPT-2's gelu_new)
+    void Gelu(Tensor x, int length);
+
+    // x += y
+    void Add(Tensor x, Tensor y, int length);
+
+    // softmax over each row of x (rows, cols), in place
+    void Softmax(Tensor x, int rows, int cols);
+}

@@ -1,0 +1,248 @@
+using System.Numerics.Tensors;
+
+namespace DistillSpec.Backends;
+
+/// <summary>
+/// CPU backend: TensorPrimitives (Vector512/Vector256) inner loops spread over a persistent
+/// worker pool. Not thread-safe: one model, one caller.
+/// </summary>
+public sealed class SimdBackend : IBackend
+{
+    private readonly WorkerPool _pool;
+    private readonly MatMulJob _matMul = new();
+    private readonly AttentionJob _attention;
+    private readonly NormJob _norm = new();
+    private readonly Dictionary<(int, float), float[]> _ropeFrequencies = new();
+
+    public SimdBackend(int threads = 0)
+    {
+        _pool = new WorkerPool(threads > 0 ? threads : Environment.ProcessorCount);
+        _attention = new AttentionJob(_pool.Threads);
+    }
+
+    public string Name => $"cpu-simd ({Threads} threads)";
+
+    public int Threads => _pool.Threads;
+
+    public Tensor Allocate(int length) => new CpuTensor(length);
+
+    public Tensor Upload(ReadOnlySpan<float> data) => new CpuTensor(data.ToArray());
+
+    public void Download(Tensor source, int offset, Span<float> destination) =>
+        D(source).AsSpan(offset, destination.Length).CopyTo(destination);
+
+    public void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output)
+    {
+        float[] t = D(table), o = D(output);
+        for (int r = 0; r < tokens.Length; r++) t.AsSpan(tokens[r] * dim, dim).CopyTo(o.AsSpan(r * dim, dim));
+    }
+
+    public void AddRows(Tensor x, Tensor table, int firstRow, int rows, int dim)
+    {
+        var xs = D(x).AsSpan(0, rows * dim);
+        TensorPrimitives.Add(xs, D(table).AsSpan(firstRow * dim, rows * dim), xs);
+    }
+
+    public void MatMul(Tensor x, int rows, int inDim, Tensor weight, int outDim, Tensor? bias, Tensor y)
+    {
+        _matMul.Set(D(x), rows, inDim, D(weight), outDim, bias is null ? null : D(bias), D(y));
+        // ~16 KB of weights per chunk at least, so tiny matrices stay on one thread.
+        _pool.For(outDim, _matMul, Math.Max(1, 4096 / inDim));
+    }
+
+    public void RmsNorm(Tensor x, Tensor weight, int rows, int dim, float eps, Tensor y)
+    {
+        _norm.Set(D(x), D(weight), null, dim, eps, D(y));
+        _pool.For(rows, _norm, Math.Max(1, 32768 / dim));
+    }
+
+    public void LayerNorm(Tensor x, Tensor weight, Tensor bias, int rows, int dim, float eps, Tensor y)
+    {
+        _norm.Set(D(x), D(weight), D(bias), dim, eps, D(y));
+        _pool.For(rows, _norm, Math.Max(1, 32768 / dim));
+    }
+
+    public void Rope(Tensor x, int rows, int heads, int headDim, int startPos, float theta)
+    {
+        float[] xs = D(x), frequencies = RopeFrequencies(headDim, theta);
+        int half = headDim / 2;
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < half; i++)
+            {
+                double angle = (startPos + r) * (double)frequencies[i];
+                float cos = (float)Math.Cos(angle), sin = (float)Math.Sin(angle);
+                for (int h = 0; h < heads; h++)
+                {
+                    int at = (r * heads + h) * headDim + i;
+                    float x0 = xs[at], x1 = xs[at + half];
+                    xs[at] = x0 * cos - x1 * sin;
+                    xs[at + half] = x1 * cos + x0 * sin;
+                }
+            }
+    }
+
+    public void CopyRows(Tensor source, int sourceRow, Tensor destination, int destinationRow, int rows, int width) =>
+        D(source).AsSpan(sourceRow * width, rows * width).CopyTo(D(destination).AsSpan(destinationRow * width));
+
+    public void Attention(Tensor q, Tensor keys, Tensor values, int rows, int startPos,
+        int heads, int kvHeads, int headDim, Tensor output)
+    {
+        _attention.Set(D(q), D(keys), D(values), startPos, heads, kvHeads, headDim, D(output));
+        _pool.For(rows * heads, _attention);
+    }
+
+    // Chunked through a stack scratch so output may alias gate or up.
+    public void SwiGlu(Tensor gate, Tensor up, int length, Tensor output)
+    {
+        Span<float> scratch = stackalloc float[512];
+        float[] g = D(gate), u = D(up), o = D(output);
+        for (int start = 0; start < length; start += scratch.Length)
+        {
+            int n = Math.Min(scratch.Length, length - start);
+            var t = scratch[..n];
+            var gs = new ReadOnlySpan<float>(g, start, n);
+            TensorPrimitives.Sigmoid(gs, t);
+            TensorPrimitives.Multiply(t, gs, t);
+            TensorPrimitives.Multiply(t, new ReadOnlySpan<float>(u, start, n), new Span<float>(o, start, n));
+        }
+    }
+
+    public void Gelu(Tensor x, int length)
+    {
+        const float c = 0.7978845608f; // sqrt(2 / pi)
+        Span<float> inner = stackalloc float[512];
+        var xs = D(x).AsSpan(0, length);
+        for (int start = 0; start < length; start += inner.Length)
+        {
+            var chunk = xs.Slice(start, Math.Min(inner.Length, length - start));
+            var t = inner[..chunk.Length];
+            TensorPrimitives.Multiply(chunk, chunk, t);
+            TensorPrimitives.Multiply(t, 0.044715f * c, t);
+            TensorPrimitives.Add(t, c, t);
+            TensorPrimitives.Multiply(t, chunk, t);
+            TensorPrimitives.Tanh(t, t);
+            TensorPrimitives.AddMultiply(t, 1f, chunk, t);
+            TensorPrimitives.Multiply(t, 0.5f, chunk);
+        }
+    }
+
+    public void Add(Tensor x, Tensor y, int length)
+    {
+        var xs = D(x).AsSpan(0, length);
+        TensorPrimitives.Add(xs, D(y).AsSpan(0, length), xs);
+    }
+
+    public void Softmax(Tensor x, int rows, int cols)
+    {
+        float[] xs = D(x);
+        for (int r = 0; r < rows; r++)
+        {
+            var row = xs.AsSpan(r * cols, cols);
+            TensorPrimitives.SoftMax(row, row);
+        }
+    }
+
+    public void Dispose() => _pool.Dispose();
+
+    private float[] RopeFrequencies(int headDim, float theta)
+    {
+        if (!_ropeFrequencies.TryGetValue((headDim, theta), out var f))
+        {
+            f = new float[headDim / 2];
+            for (int i = 0; i < f.Length; i++) f[i] = (float)Math.Pow(theta, -2.0 * i / headDim);
+            _ropeFrequencies[(headDim, theta)] = f;
+        }
+        return f;
+    }
+
+    private static float[] D(Tensor t) => ((CpuTensor)t).Data;
+
+    private sealed class MatMulJob : RangeJob
+    {
+        private float[] _x = [], _w = [], _y = [];
+        private float[]? _bias;
+        private int _rows, _inDim, _outDim;
+
+        public void Set(float[] x, int rows, int inDim, float[] w, int outDim, float[]? bias, float[] y) =>
+            (_x, _rows, _inDim, _w, _outDim, _bias, _y) = (x, rows, inDim, w, outDim, bias, y);
+
+        // Each weight row is read from memory once and reused from L1 for every input row.
+        public override void Run(int start, int end, int worker)
+        {
+            for (int o = start; o < end; o++)
+            {
+                var w = new ReadOnlySpan<float>(_w, o * _inDim, _inDim);
+                float b = _bias is null ? 0f : _bias[o];
+                for (int r = 0; r < _rows; r++)
+                    _y[r * _outDim + o] = TensorPrimitives.Dot(new ReadOnlySpan<float>(_x, r * _inDim, _inDim), w) + b;
+            }
+        }
+    }
+
+    private sealed class NormJob : RangeJob
+    {
+        private float[] _x = [], _w = [], _y = [];
+        private float[]? _bias;
+        private int _dim;
+        private float _eps;
+
+        public void Set(float[] x, float[] w, float[]? bias, int dim, float eps, float[] y) =>
+            (_x, _w, _bias, _dim, _eps, _y) = (x, w, bias, dim, eps, y);
+
+        public override void Run(int start, int end, int worker)
+        {
+            for (int r = start; r < end; r++)
+            {
+                var x = new ReadOnlySpan<float>(_x, r * _dim, _dim);
+                var y = new Span<float>(_y, r * _dim, _dim);
+                if (_bias is null)
+                {
+                    float inv = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(x) / _dim + _eps);
+                    TensorPrimitives.Multiply(x, inv, y);
+                    TensorPrimitives.Multiply(y, _w, y);
+                }
+                else
+                {
+                    float mean = TensorPrimitives.Sum(x) / _dim;
+                    TensorPrimitives.Subtract(x, mean, y);
+                    float inv = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(y) / _dim + _eps);
+                    TensorPrimitives.Multiply(y, inv, y);
+                    TensorPrimitives.FusedMultiplyAdd(y, _w, _bias, y);
+                }
+            }
+        }
+    }
+
+    private sealed class AttentionJob(int workers) : RangeJob
+    {
+        private readonly float[][] _scores = new float[workers][];
+        private float[] _q = [], _k = [], _v = [], _out = [];
+        private int _startPos, _heads, _kvHeads, _headDim;
+
+        public void Set(float[] q, float[] k, float[] v, int startPos, int heads, int kvHeads, int headDim, float[] output) =>
+            (_q, _k, _v, _startPos, _heads, _kvHeads, _headDim, _out) = (q, k, v, startPos, heads, kvHeads, headDim, output);
+
+        // Items are (row, head) pairs; each worker owns a score buffer sized to the cache.
+        public override void Run(int start, int end, int worker)
+        {
+            int kvDim = _kvHeads * _headDim, group = _heads / _kvHeads;
+            float scale = 1f / MathF.Sqrt(_headDim);
+            for (int item = start; item < end; item++)
+            {
+                int r = item / _heads, h = item % _heads, visible = _startPos + r + 1;
+                if (_scores[worker] is null || _scores[worker].Length < visible)
+                    _scores[worker] = new float[Math.Max(visible, 256) * 2];
+                var scores = _scores[worker].AsSpan(0, visible);
+                var q = new ReadOnlySpan<float>(_q, (r * _heads + h) * _headDim, _headDim);
+                int kvOffset = h / group * _headDim;
+                for (int t = 0; t < visible; t++)
+                    scores[t] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(_k, t * kvDim + kvOffset, _headDim)) * scale;
+                TensorPrimitives.SoftMax(scores, scores);
+                var output = new Span<float>(_out, (r * _heads + h) * _headDim, _headDim);
+                output.Clear();
+                for (int t = 0; t < visible; t++)
+                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_v, t * kvDim + kvOffset, _headDim), scores[t], output, output);
+            }
+        }
+    }
+}

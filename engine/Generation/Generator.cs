@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using DistillSpec.Models;
+using DistillSpec.Sampling;
+
+namespace DistillSpec.Generation;
+
+public enum StopReason { MaxTokens, EndOfSequence }
+
+public sealed record GenerationResult(
+    int[] Tokens, int PromptTokens, TimeSpan PromptTime, int DecodeSteps, TimeSpan DecodeTime, StopReason StopReason)
+{
+    public double PromptTokensPerSecond => PromptTokens / Math.Max(PromptTime.TotalSeconds, 1e-9);
+    public double DecodeTokensPerSecond => DecodeSteps / Math.Max(DecodeTime.TotalSeconds, 1e-9);
+}
+
+/// <summary>Plain autoregressive decoding with one model: prefill the prompt, then one token per forward pass.</summary>
+public sealed class Generator(Transformer model, SamplingSettings settings, int seed)
+{
+    private readonly Sampler _sampler = new(settings, model.VocabSize, seed);
+
+    /// <summary>
+    /// Generates up to maxTokens after the prompt, calling onToken as each is produced; stops
+    /// early at any of stopTokens. Decode steps are the forward passes after the prefill.
+    /// </summary>
+    public GenerationResult Generate(ReadOnlySpan<int> prompt, int maxTokens, IReadOnlySet<int>? stopTokens = null,
+        Action<int>? onToken = null)
+    {
+        if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
+        if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
+        using var cache = model.CreateCache();
+        cache.EnsureRoom(0, prompt.Length + maxTokens - 1);
+        var logits = new float[model.VocabSize];
+        var probabilities = new float[model.VocabSize];
+        var tokens = new List<int>(maxTokens);
+
+        var clock = Stopwatch.StartNew();
+        model.Forward(prompt, 0, cache, logits);
+        var promptTime = clock.Elapsed;
+
+        clock.Restart();
+        int steps = 0;
+        var reason = StopReason.MaxTokens;
+        int next = _sampler.Sample(logits, probabilities);
+        while (true)
+        {
+            tokens.Add(next);
+            onToken?.Invoke(next);
+            if (stopTokens?.Contains(next) == true) { reason = StopReason.EndOfSequence; break; }
+            if (tokens.Count == maxTokens) break;
+            model.Forward([next], cache.Length, cache, logits);
+            steps++;
+            next = _sampler.Sample(logits, probabilities);
+        }
+        return new GenerationResult([.. tokens], prompt.Length, promptTime, steps, clock.Elapsed, reason);
+    }
+}

@@ -1,0 +1,180 @@
+using System.Text.Json;
+
+namespace DistillSpec.Models;
+
+public enum Architecture { Llama, Gpt2 }
+
+/// <summary>
+/// The hyper-parameters of a model, read from Hugging Face's config.json with Hugging Face's
+/// field names. Llama, Qwen2, Mistral and SmolLM share one block; GPT-2 has its own fields.
+/// </summary>
+public sealed record ModelConfig
+{
+    public required Architecture Architecture { get; init; }
+    public required string ArchitectureName { get; init; }
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int Layers { get; init; }
+    public required int Heads { get; init; }
+    public required int KvHeads { get; init; }
+    public required int HeadDim { get; init; }
+    public required int MaxPositions { get; init; }
+    public required float NormEps { get; init; }
+    public float RopeTheta { get; init; } = 10000f;
+    public bool TiedEmbeddings { get; init; }
+    public bool AttentionBias { get; init; }
+    public bool MlpBias { get; init; }
+    public int? BosTokenId { get; init; }
+    public int[] EosTokenIds { get; init; } = [];
+
+    public int QDim => Heads * HeadDim;
+    public int KvDim => KvHeads * HeadDim;
+
+    // Llama's attention_bias covers o_proj too; Qwen2 biases only q, k and v.
+    public bool OutputBias => Architecture == Architecture.Gpt2 || (AttentionBias && ArchitectureName != "Qwen2ForCausalLM");
+
+    public static readonly IReadOnlyList<string> SupportedArchitectures =
+        ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "GPT2LMHeadModel"];
+
+    public static ModelConfig Load(string modelDirectory)
+    {
+        string path = System.IO.Path.Combine(modelDirectory, "config.json");
+        if (!File.Exists(path)) throw new ModelFormatException(path, "file not found; a model directory needs a Hugging Face config.json");
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            return Parse(doc.RootElement, path);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException(path, $"not valid JSON: {e.Message}");
+        }
+    }
+
+    public static ModelConfig Parse(JsonElement root, string path)
+    {
+        var json = new ConfigReader(root, path);
+        string name = json.Architecture();
+        var config = name switch
+        {
+            "LlamaForCausalLM" or "MistralForCausalLM" or "Qwen2ForCausalLM" => ParseLlama(json, name),
+            "GPT2LMHeadModel" => ParseGpt2(json, name),
+            _ => throw new ModelFormatException(path,
+                $"architecture '{name}' is not supported; supported: {string.Join(", ", SupportedArchitectures)}"),
+        };
+        config.Validate(path);
+        return config;
+    }
+
+    private static ModelConfig ParseLlama(ConfigReader json, string name)
+    {
+        int vocab = json.Int("vocab_size"), hidden = json.Int("hidden_size"), heads = json.Int("num_attention_heads");
+        bool qwen = name == "Qwen2ForCausalLM";
+        return new ModelConfig
+        {
+            Architecture = Architecture.Llama,
+            ArchitectureName = name,
+            VocabSize = vocab,
+            HiddenSize = hidden,
+            IntermediateSize = json.Int("intermediate_size"),
+            Layers = json.Int("num_hidden_layers"),
+            Heads = heads,
+            KvHeads = json.OptionalInt("num_key_value_heads") ?? heads,
+            HeadDim = json.OptionalInt("head_dim") ?? hidden / Math.Max(1, heads),
+            MaxPositions = json.OptionalInt("max_position_embeddings") ?? 2048,
+            NormEps = json.OptionalFloat("rms_norm_eps") ?? 1e-6f,
+            RopeTheta = json.OptionalFloat("rope_theta") ?? 10000f,
+            TiedEmbeddings = json.OptionalBool("tie_word_embeddings") ?? false,
+            // Qwen2 always has q/k/v biases; Llama declares them with attention_bias.
+            AttentionBias = qwen || (json.OptionalBool("attention_bias") ?? false),
+            MlpBias = json.OptionalBool("mlp_bias") ?? false,
+            BosTokenId = json.OptionalInt("bos_token_id"),
+            EosTokenIds = json.IntOrArray("eos_token_id"),
+        };
+    }
+
+    private static ModelConfig ParseGpt2(ConfigReader json, string name)
+    {
+        int vocab = json.Int("vocab_size"), hidden = json.Int("n_embd"), heads = json.Int("n_head");
+        return new ModelConfig
+        {
+            Architecture = Architecture.Gpt2,
+            ArchitectureName = name,
+            VocabSize = vocab,
+            HiddenSize = hidden,
+            IntermediateSize = json.OptionalInt("n_inner") ?? 4 * hidden,
+            Layers = json.Int("n_layer"),
+            Heads = heads,
+            KvHeads = heads,
+            HeadDim = hidden / Math.Max(1, heads),
+            MaxPositions = json.OptionalInt("n_positions") ?? json.Int("n_ctx"),
+            NormEps = json.OptionalFloat("layer_norm_epsilon") ?? 1e-5f,
+            TiedEmbeddings = true,
+            BosTokenId = json.OptionalInt("bos_token_id"),
+            EosTokenIds = json.IntOrArray("eos_token_id"),
+        };
+    }
+
+    private void Validate(string path)
+    {
+        void Positive(int value, string field)
+        {
+            if (value <= 0) throw new ModelFormatException(path, $"field '{field}' must be positive, got {value}");
+        }
+        Positive(VocabSize, "vocab_size");
+        Positive(HiddenSize, "hidden_size");
+        Positive(IntermediateSize, "intermediate_size");
+        Positive(Layers, "num_hidden_layers");
+        Positive(Heads, "num_attention_heads");
+        Positive(KvHeads, "num_key_value_heads");
+        Positive(MaxPositions, "max_position_embeddings");
+        if (Heads % KvHeads != 0)
+            throw new ModelFormatException(path, $"num_attention_heads ({Heads}) must be a multiple of num_key_value_heads ({KvHeads})");
+        if (HeadDim <= 0 || HeadDim % 2 != 0)
+            throw new ModelFormatException(path, $"head dimension must be even and positive, got {HeadDim}");
+    }
+
+    /// <summary>Writes config.json in Hugging Face's format, so our models load in other tools too.</summary>
+    public void Save(string modelDirectory)
+    {
+        var fields = new Dictionary<string, object?> { ["architectures"] = new[] { ArchitectureName } };
+        if (Architecture == Architecture.Gpt2)
+        {
+            fields["model_type"] = "gpt2";
+            fields["vocab_size"] = VocabSize;
+            fields["n_embd"] = HiddenSize;
+            fields["n_inner"] = IntermediateSize;
+            fields["n_layer"] = Layers;
+            fields["n_head"] = Heads;
+            fields["n_positions"] = MaxPositions;
+            fields["n_ctx"] = MaxPositions;
+            fields["layer_norm_epsilon"] = NormEps;
+            fields["activation_function"] = "gelu_new";
+        }
+        else
+        {
+            fields["model_type"] = ArchitectureName switch { "Qwen2ForCausalLM" => "qwen2", "MistralForCausalLM" => "mistral", _ => "llama" };
+            fields["vocab_size"] = VocabSize;
+            fields["hidden_size"] = HiddenSize;
+            fields["intermediate_size"] = IntermediateSize;
+            fields["num_hidden_layers"] = Layers;
+            fields["num_attention_heads"] = Heads;
+            fields["num_key_value_heads"] = KvHeads;
+            fields["head_dim"] = HeadDim;
+            fields["max_position_embeddings"] = MaxPositions;
+            fields["rms_norm_eps"] = NormEps;
+            fields["rope_theta"] = RopeTheta;
+            fields["tie_word_embeddings"] = TiedEmbeddings;
+            fields["attention_bias"] = AttentionBias;
+            fields["mlp_bias"] = MlpBias;
+            fields["hidden_act"] = "silu";
+        }
+        if (BosTokenId is int bos) fields["bos_token_id"] = bos;
+        if (EosTokenIds.Length > 0) fields["eos_token_id"] = EosTokenIds.Length == 1 ? EosTokenIds[0] : EosTokenIds;
+        fields["torch_dtype"] = "float32";
+        Directory.CreateDirectory(modelDirectory);
+        File.WriteAllText(System.IO.Path.Combine(modelDirectory, "config.json"),
+            JsonSerializer.Serialize(fields, new JsonSerializerOptions { WriteIndented = true }));
+    }
+}

@@ -1,0 +1,198 @@
+using DistillSpec.Backends;
+
+namespace DistillSpec.Models;
+
+/// <summary>
+/// The one transformer definition: Llama-family (RMSNorm, RoPE, GQA, SwiGLU) and GPT-2
+/// (LayerNorm, learned positions, GELU), written once against IBackend.
+/// </summary>
+public sealed class Transformer : IDisposable
+{
+    /// <summary>Positions processed per backend pass; longer inputs are split into chunks.</summary>
+    public const int ChunkRows = 64;
+
+    private readonly IBackend _backend;
+    private readonly DeviceWeights _w;
+    private readonly Activations _a;
+
+    public Transformer(ModelConfig config, ModelWeights weights, IBackend backend)
+    {
+        if (!ReferenceEquals(weights.Config, config) && weights.Config != config)
+            throw new ArgumentException("weights were made for a different config", nameof(weights));
+        Config = config;
+        _backend = backend;
+        _w = new DeviceWeights(weights, backend);
+        _a = new Activations(config, backend, ChunkRows);
+    }
+
+    public ModelConfig Config { get; }
+
+    public IBackend Backend => _backend;
+
+    public int VocabSize => Config.VocabSize;
+
+    public KvCache CreateCache(int? capacity = null) =>
+        new(_backend, Config.Layers, Math.Min(capacity ?? Config.MaxPositions, Config.MaxPositions), Config.KvDim);
+
+    /// <summary>
+    /// Runs tokens at positions [startPos, startPos + k) and appends their keys and values to the
+    /// cache (dropping anything cached at or after startPos). logits is (k, vocab) for every
+    /// position, or (vocab) for the last position only, which skips the head for the others.
+    /// </summary>
+    public void Forward(ReadOnlySpan<int> tokens, int startPos, KvCache cache, Span<float> logits)
+    {
+        int k = tokens.Length, v = Config.VocabSize;
+        if (k == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
+        bool all = logits.Length == k * v;
+        if (!all && logits.Length != v)
+            throw new ArgumentException($"logits must hold {k} x {v} (every position) or {v} (last position) floats, got {logits.Length}", nameof(logits));
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), t, $"token id outside the vocabulary of {v}");
+        cache.EnsureRoom(startPos, k);
+        cache.SetLength(startPos);
+        for (int done = 0; done < k; done += ChunkRows)
+        {
+            int rows = Math.Min(ChunkRows, k - done);
+            bool last = done + rows == k;
+            if (!all && !last)
+            {
+                RunChunk(tokens.Slice(done, rows), startPos + done, cache, logitRows: 0);
+                continue;
+            }
+            int logitRows = all ? rows : 1;
+            RunChunk(tokens.Slice(done, rows), startPos + done, cache, logitRows);
+            _backend.Download(_a.Logits, 0, logits.Slice(all ? done * v : 0, logitRows * v));
+        }
+    }
+
+    // Only the last logitRows positions go through the final norm and output head.
+    private void RunChunk(ReadOnlySpan<int> tokens, int start, KvCache cache, int logitRows)
+    {
+        var c = Config;
+        int rows = tokens.Length, d = c.HiddenSize, f = c.IntermediateSize;
+        bool gpt2 = c.Architecture == Architecture.Gpt2;
+        var b = _backend;
+        var a = _a;
+
+        b.Embed(_w.Embedding, tokens, d, a.X);
+        if (gpt2) b.AddRows(a.X, _w.Positions!, start, rows, d);
+
+        for (int i = 0; i < c.Layers; i++)
+        {
+            var l = _w.Layers[i];
+            Norm(a.X, l.AttentionNorm, l.AttentionNormBias, rows, a.H);
+            b.MatMul(a.H, rows, d, l.Query, c.QDim, l.QueryBias, a.Q);
+            b.MatMul(a.H, rows, d, l.Key, c.KvDim, l.KeyBias, a.K);
+            b.MatMul(a.H, rows, d, l.Value, c.KvDim, l.ValueBias, a.V);
+            if (!gpt2)
+            {
+                b.Rope(a.Q, rows, c.Heads, c.HeadDim, start, c.RopeTheta);
+                b.Rope(a.K, rows, c.KvHeads, c.HeadDim, start, c.RopeTheta);
+            }
+            b.CopyRows(a.K, 0, cache.Keys(i), start, rows, c.KvDim);
+            b.CopyRows(a.V, 0, cache.Values(i), start, rows, c.KvDim);
+            b.Attention(a.Q, cache.Keys(i), cache.Values(i), rows, start, c.Heads, c.KvHeads, c.HeadDim, a.Attended);
+            b.MatMul(a.Attended, rows, c.QDim, l.Output, d, l.OutputBias, a.H);
+            b.Add(a.X, a.H, rows * d);
+
+            Norm(a.X, l.MlpNorm, l.MlpNormBias, rows, a.H);
+            b.MatMul(a.H, rows, d, l.Up, f, l.UpBias, a.Up);
+            if (gpt2)
+                b.Gelu(a.Up, rows * f);
+            else
+            {
+                b.MatMul(a.H, rows, d, l.Gate!, f, l.GateBias, a.Gate);
+                b.SwiGlu(a.Gate, a.Up, rows * f, a.Up);
+            }
+            b.MatMul(a.Up, rows, f, l.Down, d, l.DownBias, a.H);
+            b.Add(a.X, a.H, rows * d);
+        }
+
+        cache.SetLength(start + rows);
+        if (logitRows == 0) return;
+        if (logitRows < rows) b.CopyRows(a.X, rows - logitRows, a.X, 0, logitRows, d);
+        Norm(a.X, _w.FinalNorm, _w.FinalNormBias, logitRows, a.H);
+        b.MatMul(a.H, logitRows, d, _w.OutputProjection, c.VocabSize, null, a.Logits);
+    }
+
+    private void Norm(Tensor x, Tensor weight, Tensor? bias, int rows, Tensor y)
+    {
+        if (bias is null) _backend.RmsNorm(x, weight, rows, Config.HiddenSize, Config.NormEps, y);
+        else _backend.LayerNorm(x, weight, bias, rows, Config.HiddenSize, Config.NormEps, y);
+    }
+
+    public void Dispose()
+    {
+        _w.Dispose();
+        _a.Dispose();
+    }
+
+    /// <summary>Weights uploaded once to the backend, mirroring ModelWeights.</summary>
+    private sealed class DeviceWeights : IDisposable
+    {
+        private readonly List<Tensor> _all = [];
+
+        public DeviceWeights(ModelWeights w, IBackend backend)
+        {
+            Tensor Up(float[] data) { var t = backend.Upload(data); _all.Add(t); return t; }
+            Tensor? Maybe(float[]? data) => data is null ? null : Up(data);
+            Embedding = Up(w.Embedding);
+            Positions = Maybe(w.Positions);
+            OutputProjection = w.LmHead is null ? Embedding : Up(w.LmHead);
+            FinalNorm = Up(w.FinalNorm);
+            FinalNormBias = Maybe(w.FinalNormBias);
+            Layers = w.Layers.Select(l => new Layer(
+                Up(l.AttentionNorm), Maybe(l.AttentionNormBias),
+                Up(l.Query), Maybe(l.QueryBias), Up(l.Key), Maybe(l.KeyBias), Up(l.Value), Maybe(l.ValueBias),
+                Up(l.Output), Maybe(l.OutputBias), Up(l.MlpNorm), Maybe(l.MlpNormBias),
+                Maybe(l.Gate), Maybe(l.GateBias), Up(l.Up), Maybe(l.UpBias), Up(l.Down), Maybe(l.DownBias))).ToArray();
+        }
+
+        public Tensor Embedding { get; }
+        public Tensor? Positions { get; }
+        public Tensor OutputProjection { get; }
+        public Tensor FinalNorm { get; }
+        public Tensor? FinalNormBias { get; }
+        public Layer[] Layers { get; }
+
+        public void Dispose() { foreach (var t in _all) t.Dispose(); }
+    }
+
+    private sealed record Layer(
+        Tensor AttentionNorm, Tensor? AttentionNormBias,
+        Tensor Query, Tensor? QueryBias, Tensor Key, Tensor? KeyBias, Tensor Value, Tensor? ValueBias,
+        Tensor Output, Tensor? OutputBias, Tensor MlpNorm, Tensor? MlpNormBias,
+        Tensor? Gate, Tensor? GateBias, Tensor Up, Tensor? UpBias, Tensor Down, Tensor? DownBias);
+
+    /// <summary>Scratch buffers sized for one chunk, allocated once per model.</summary>
+    private sealed class Activations : IDisposable
+    {
+        public Activations(ModelConfig c, IBackend b, int rows)
+        {
+            X = b.Allocate(rows * c.HiddenSize);
+            H = b.Allocate(rows * c.HiddenSize);
+            Q = b.Allocate(rows * c.QDim);
+            K = b.Allocate(rows * c.KvDim);
+            V = b.Allocate(rows * c.KvDim);
+            Attended = b.Allocate(rows * c.QDim);
+            Gate = b.Allocate(rows * c.IntermediateSize);
+            Up = b.Allocate(rows * c.IntermediateSize);
+            Logits = b.Allocate(rows * c.VocabSize);
+        }
+
+        public Tensor X { get; }
+        public Tensor H { get; }
+        public Tensor Q { get; }
+        public Tensor K { get; }
+        public Tensor V { get; }
+        public Tensor Attended { get; }
+        public Tensor Gate { get; }
+        public Tensor Up { get; }
+        public Tensor Logits { get; }
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { X, H, Q, K, V, Attended, Gate, Up, Logits }) t.Dispose();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Numerics.Tensors;
+
+namespace DistillSpec.Sampling;
+
+/// <summary>
+/// Turns logits into the distribution actually sampled from and draws tokens from it with a
+/// seeded generator. Speculative decoding needs those distributions (p and q), so they are
+/// exposed, not hidden inside Sample. Buffers are allocated once per vocabulary size.
+/// </summary>
+public sealed class Sampler
+{
+    private readonly float[] _sortKeys;
+    private readonly int[] _sortIndices;
+    private readonly Random _random;
+
+    public Sampler(SamplingSettings settings, int vocabSize, int seed)
+    {
+        Settings = settings.Validate();
+        VocabSize = vocabSize;
+        _sortKeys = new float[vocabSize];
+        _sortIndices = new int[vocabSize];
+        _random = new Random(seed);
+    }
+
+    public SamplingSettings Settings { get; }
+
+    public int VocabSize { get; }
+
+    /// <summary>A uniform draw in [0, 1) from this sampler's seeded stream.</summary>
+    public double NextUniform() => _random.NextDouble();
+
+    /// <summary>probabilities (vocab) = the transformed, renormalised distribution for logits (vocab).</summary>
+    public void Distribution(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        if (logits.Length != VocabSize || probabilities.Length != VocabSize)
+            throw new ArgumentException($"expected {VocabSize} logits and probabilities, got {logits.Length} and {probabilities.Length}");
+        if (Settings.Greedy)
+        {
+            probabilities.Clear();
+            probabilities[TensorPrimitives.IndexOfMax(logits)] = 1f;
+            return;
+        }
+        TensorPrimitives.Divide(logits, Settings.Temperature, probabilities);
+        TensorPrimitives.SoftMax(probabilities, probabilities);
+        if (Settings.TopK > 0 && Settings.TopK < VocabSize || Settings.TopP < 1f) Truncate(probabilities);
+    }
+
+    /// <summary>Draws a token from logits; probabilities (vocab) receives the distribution used.</summary>
+    public int Sample(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        Distribution(logits, probabilities);
+        return Settings.Greedy ? TensorPrimitives.IndexOfMax(probabilities) : Draw(probabilities, NextUniform());
+    }
+
+    /// <summary>Inverse-CDF draw: the first token whose cumulative probability exceeds u * total.</summary>
+    public static int Draw(ReadOnlySpan<float> probabilities, double u)
+    {
+        double total = 0;
+        foreach (float p in probabilities) total += p;
+        double target = u * total, cumulative = 0;
+        int last = -1;
+        for (int i = 0; i < probabilities.Length; i++)
+        {
+            if (probabilities[i] <= 0f) continue;
+            cumulative += probabilities[i];
+            last = i;
+            if (cumulative > target) return i;
+        }
+        if (last < 0) throw new ArgumentException("cannot sample from an all-zero distribution", nameof(probabilities));
+        return last; // rounding left target just past the end
+    }
+
+    // Keeps the top-k tokens, then the smallest prefix of them whose mass reaches top-p, renormalised.
+    private void Truncate(Span<float> probabilities)
+    {
+        int n = 0;
+        for (int i = 0; i < probabilities.Length; i++)
+            if (probabilities[i] > 0f)
+            {
+                _sortKeys[n] = -probabilities[i];
+                _sortIndices[n++] = i;
+            }
+        // Array.Sort is deterministic for equal input, so the kept set is reproducible.
+        Array.Sort(_sortKeys, _sortIndices, 0, n);
+        int keep = Settings.TopK > 0 ? Math.Min(Settings.TopK, n) : n;
+        if (Settings.TopP < 1f)
+        {
+            double cumulative = 0;
+            for (int j = 0; j < keep; j++)
+            {
+                cumulative -= _sortKeys[j];
+                if (cumulative >= Settings.TopP) { keep = j + 1; break; }
+            }
+        }
+        double kept = 0;
+        for (int j = 0; j < keep; j++) kept -= _sortKeys[j];
+        probabilities.Clear();
+        for (int j = 0; j < keep; j++) probabilities[_sortIndices[j]] = (float)(-_sortKeys[j] / kept);
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+
+namespace DistillSpec.Tokenization;
+
+/// <summary>The small JSON files next to a HF tokenizer that say which ids are special and how to use them.</summary>
+internal static class HfConfigFiles
+{
+    public const string ModelConfig = "config.json";
+    public const string GenerationConfig = "generation_config.json";
+    public const string TokenizerConfig = "tokenizer_config.json";
+    public const string AddedTokensFile = "added_tokens.json";
+
+    /// <summary>BOS/EOS ids named by config.json, with generation_config.json taking precedence field by field.</summary>
+    public static (int? Bos, int[]? Eos) ReadConfiguredIds(string dir)
+    {
+        var (bos, eos) = ReadIds(Path.Combine(dir, ModelConfig));
+        var (genBos, genEos) = ReadIds(Path.Combine(dir, GenerationConfig));
+        return (genBos ?? bos, genEos ?? eos);
+    }
+
+    public static (bool? AddBos, string? BosToken, string? EosToken) ReadTokenizerConfig(string dir)
+    {
+        using JsonDocument? doc = TryParse(Path.Combine(dir, TokenizerConfig));
+        if (doc is null) return (null, null, null);
+        JsonElement root = doc.RootElement;
+        bool? addBos = root.TryGetProperty("add_bos_token", out JsonElement a) && a.ValueKind is JsonValueKind.True or JsonValueKind.False
+            ? a.GetBoolean() : null;
+        return (addBos, TokenName(root, "bos_token"), TokenName(root, "eos_token"));
+    }
+
+    /// <summary>
+    /// Added tokens of layouts without tokenizer.json: tokenizer_config.json's added_tokens_decoder (which
+    /// records whether each is special) and the older added_tokens.json (which does not, so those count as plain text).
+    /// </summary>
+    public static List<AddedToken> ReadAddedTokens(string dir)
+    {
+        var byId = new Dictionary<int, AddedToken>();
+        using (JsonDocument? legacy = TryParse(Path.Combine(dir, AddedTokensFile)))
+        {
+            if (legacy?.RootElement.ValueKind == JsonValueKind.Object)
+                foreach (JsonProperty p in legacy.RootElement.EnumerateObject())
+                    byId[p.Value.GetInt32()] = new AddedToken(p.Name, p.Value.GetInt32(), Special: false);
+        }
+        using (JsonDocument? config = TryParse(Path.Combine(dir, TokenizerConfig)))
+        {
+            if (config is not null && config.RootElement.TryGetProperty("added_tokens_decoder", out JsonElement decoder)
+                && decoder.ValueKind == JsonValueKind.Object)
+            {
+                foreach (JsonProperty p in decoder.EnumerateObject())
+                {
+                    int id = int.Parse(p.Name, System.Globalization.CultureInfo.InvariantCulture);
+                    bool special = p.Value.TryGetProperty("special", out JsonElement s) && s.ValueKind == JsonValueKind.True;
+                    byId[id] = new AddedToken(p.Value.GetProperty("content").GetString()!, id, special);
+                }
+            }
+        }
+        return byId.Values.OrderBy(t => t.Id).ToList();
+    }
+
+    private static (int? Bos, int[]? Eos) ReadIds(string path)
+    {
+        using JsonDocument? doc = TryParse(path);
+        if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object) return (null, null);
+        JsonElement root = doc.RootElement;
+        int[]? bos = ReadIdList(root, "bos_token_id");
+        int[]? eos = ReadIdList(root, "eos_token_id");
+        // Multimodal checkpoints keep the language model's ids one level down.
+        if (root.TryGetProperty("text_config", out JsonElement text) && text.ValueKind == JsonValueKind.Object)
+        {
+            bos ??= ReadIdList(text, "bos_token_id");
+            eos ??= ReadIdList(text, "eos_token_id");
+        }
+        return (bos is { Length: > 0 } ? bos[0] : null, eos is { Length: > 0 } ? eos : null);
+    }
+
+    private static int[]? ReadIdList(JsonElement obj, string name)
+    {
+        if (!obj.TryGetProperty(name, out JsonElement v)) return null;
+        return v.ValueKind switch
+        {
+            JsonValueKind.Number => [v.GetInt32()],
+            JsonValueKind.Array => v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Number).Select(e => e.GetInt32()).ToArray(),
+            _ => null,
+        };
+    }
+
+    private static string? TokenName(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out JsonElement v)) return null;
+        if (v.ValueKind == JsonValueKind.String) return v.GetString();
+        return v.ValueKind == JsonValueKind.Object ? HfTokenizerJson.GetString(v, "content") : null;
+    }
+
+    private static JsonDocument? TryParse(string path) =>
+        File.Exists(path)
+            ? JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip })
+            : null;
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace DistillSpec.Tokenization;
+
+/// <summary>Reads the GPT-2 layout: vocab.json (token to id) plus merges.txt (one "left right" pair per line).</summary>
+internal static class HfVocabMergesFiles
+{
+    public static ByteLevelBpeSpec Read(string vocabPath, string mergesPath, List<AddedToken> addedTokens)
+    {
+        var vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(vocabPath))
+            ?? throw new InvalidDataException($"{vocabPath} does not hold a JSON object of token ids.");
+
+        var merges = new List<string>();
+        foreach (string rawLine in File.ReadLines(mergesPath))
+        {
+            string line = rawLine.TrimEnd('\r');
+            // The header line ("#version: 0.2") is not a merge; a real "#" merge would have a second part after one space.
+            if (line.Length == 0 || (merges.Count == 0 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
+            merges.Add(line);
+        }
+
+        return new ByteLevelBpeSpec
+        {
+            Vocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal),
+            Merges = merges,
+            AddedTokens = addedTokens,
+            // GPT-2's tokenizer, the origin of this layout, always splits with its ByteLevel regex.
+            Splits = [HfPreTokenizer.CreateSplit(HfPreTokenizer.Gpt2Pattern)],
+        };
+    }
+}

@@ -1,0 +1,98 @@
+using DistillSpec.Sampling;
+
+namespace DistillSpec.Tests.Sampling;
+
+public class SamplerTests
+{
+    private static readonly float[] Logits = [1f, 3f, 2f, -1f, 0.5f];
+
+    private static float[] Distribution(SamplingSettings s)
+    {
+        var p = new float[Logits.Length];
+        new Sampler(s, Logits.Length, 0).Distribution(Logits, p);
+        return p;
+    }
+
+    private static double[] Softmax(double[] x)
+    {
+        double max = x.Max();
+        var e = x.Select(v => Math.Exp(v - max)).ToArray();
+        return e.Select(v => v / e.Sum()).ToArray();
+    }
+
+    [Fact]
+    public void GreedyIsOneHotAtTheArgmax()
+    {
+        Assert.Equal([0f, 1f, 0f, 0f, 0f], Distribution(SamplingSettings.GreedyDecoding));
+        var sampler = new Sampler(SamplingSettings.GreedyDecoding, Logits.Length, 0);
+        Assert.Equal(1, sampler.Sample(Logits, new float[Logits.Length]));
+    }
+
+    [Fact]
+    public void TemperatureScalesLogitsBeforeSoftmax()
+    {
+        var expected = Softmax(Logits.Select(l => l / 0.5).ToArray());
+        var actual = Distribution(new SamplingSettings { Temperature = 0.5f });
+        for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 5);
+    }
+
+    [Fact]
+    public void TopKKeepsTheKMostLikelyRenormalised()
+    {
+        var p = Distribution(new SamplingSettings { TopK = 2 });
+        var full = Softmax(Logits.Select(l => (double)l).ToArray());
+        Assert.Equal(full[1] / (full[1] + full[2]), p[1], 5);
+        Assert.Equal(full[2] / (full[1] + full[2]), p[2], 5);
+        Assert.Equal(0f, p[0] + p[3] + p[4]);
+    }
+
+    [Fact]
+    public void TopPKeepsTheSmallestPrefixReachingP()
+    {
+        var full = Softmax(Logits.Select(l => (double)l).ToArray()); // ~[0.08, 0.61, 0.23, 0.01, 0.05]
+        var p = Distribution(new SamplingSettings { TopP = 0.7f });
+        Assert.Equal(full[1] / (full[1] + full[2]), p[1], 5);
+        Assert.Equal(0f, p[0] + p[3] + p[4]);
+        var single = Distribution(new SamplingSettings { TopP = 0.5f });
+        Assert.Equal(1f, single[1], 6);
+    }
+
+    [Fact]
+    public void SeededSamplingIsReproducibleAndFollowsTheDistribution()
+    {
+        var settings = new SamplingSettings { Temperature = 1f };
+        var a = new Sampler(settings, Logits.Length, 42);
+        var b = new Sampler(settings, Logits.Length, 42);
+        var counts = new int[Logits.Length];
+        var scratch = new float[Logits.Length];
+        const int n = 20000;
+        for (int i = 0; i < n; i++)
+        {
+            int t = a.Sample(Logits, scratch);
+            Assert.Equal(t, b.Sample(Logits, scratch));
+            counts[t]++;
+        }
+        var expected = Softmax(Logits.Select(l => (double)l).ToArray());
+        // 5 standard errors of a binomial proportion at n = 20000 is at most 0.018.
+        for (int i = 0; i < expected.Length; i++) Assert.InRange(counts[i] / (double)n, expected[i] - 0.018, expected[i] + 0.018);
+    }
+
+    [Fact]
+    public void DrawSkipsZerosAndHandlesTheEdges()
+    {
+        float[] p = [0f, 0.25f, 0f, 0.75f];
+        Assert.Equal(1, Sampler.Draw(p, 0.0));
+        Assert.Equal(1, Sampler.Draw(p, 0.2499));
+        Assert.Equal(3, Sampler.Draw(p, 0.25));
+        Assert.Equal(3, Sampler.Draw(p, 0.999999));
+        Assert.Throws<ArgumentException>(() => Sampler.Draw([0f, 0f], 0.5));
+    }
+
+    [Fact]
+    public void InvalidSettingsAreRejectedWithTheirName()
+    {
+        Assert.Contains("top-p", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { TopP = 0f }.Validate()).Message);
+        Assert.Contains("temperature", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { Temperature = -1f }.Validate()).Message);
+        Assert.Contains("top-k", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { TopK = -2 }.Validate()).Message);
+    }
+}
