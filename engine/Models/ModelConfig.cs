@@ -116,7 +116,7 @@ public sealed record ModelConfig
         };
     }
 
-    private void Validate(string path)
+    public ModelConfig Validate(string path = "config")
     {
         void Positive(int value, string field)
         {
@@ -133,6 +133,7 @@ public sealed record ModelConfig
             throw new ModelFormatException(path, $"num_attention_heads ({Heads}) must be a multiple of num_key_value_heads ({KvHeads})");
         if (HeadDim <= 0 || HeadDim % 2 != 0)
             throw new ModelFormatException(path, $"head dimension must be even and positive, got {HeadDim}");
+        return this;
     }
 
     /// <summary>Writes config.json in Hugging Face's format, so our models load in other tools too.</summary>

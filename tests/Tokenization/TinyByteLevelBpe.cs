@@ -3,7 +3,7 @@ using DistillSpec.Tokenization;
 namespace DistillSpec.Tests.Tokenization;
 
 /// <summary>A byte-level BPE small enough to write in a test: the 256 byte tokens, a few merges and &lt;|endoftext|&gt;.</summary>
-internal static class TinyByteLevelBpe
+public static class TinyByteLevelBpe
 {
     public const string EndOfText = "<|endoftext|>";
 
@@ -13,8 +13,6 @@ internal static class TinyByteLevelBpe
         ("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("Ġ", "a"), ("e", "r"),
         ("Ġ", "Ġ"), ("ĠĠ", "ĠĠ"), ("d", "e"), ("de", "f"), ("r", "e"), ("re", "t"), ("Ã", "©"),
     ];
-
-    public static int MergedTokenCount => Merges.Length;
 
     public static List<string> Tokens()
     {

@@ -1,0 +1,36 @@
+using DistillSpec.Backends;
+using DistillSpec.Tokenization;
+
+namespace DistillSpec.Models;
+
+/// <summary>A Hugging Face model directory loaded onto a backend: config, transformer and tokenizer.</summary>
+public sealed class LanguageModel : IDisposable
+{
+    private LanguageModel(string directory, ModelConfig config, Transformer transformer, TextTokenizer tokenizer)
+    {
+        Directory = directory;
+        Config = config;
+        Transformer = transformer;
+        Tokenizer = tokenizer;
+    }
+
+    public string Directory { get; }
+    public ModelConfig Config { get; }
+    public Transformer Transformer { get; }
+    public TextTokenizer Tokenizer { get; }
+
+    public static LanguageModel Load(string directory, IBackend backend)
+    {
+        if (!System.IO.Directory.Exists(directory))
+            throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
+        var config = ModelConfig.Load(directory);
+        var tokenizer = TextTokenizer.Load(directory);
+        if (tokenizer.VocabSize > config.VocabSize)
+            throw new ModelFormatException(directory,
+                $"tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}");
+        var weights = HfCheckpoint.Load(directory, config);
+        return new LanguageModel(directory, config, new Transformer(config, weights, backend), tokenizer);
+    }
+
+    public void Dispose() => Transformer.Dispose();
+}

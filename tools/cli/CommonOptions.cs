@@ -1,0 +1,40 @@
+using System.CommandLine;
+using DistillSpec.Sampling;
+
+namespace DistillSpec.Cli;
+
+/// <summary>llama.cpp-style options shared by the generation commands.</summary>
+internal sealed class CommonOptions
+{
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "model directory (Hugging Face layout)", Required = true };
+    public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = "prompt text", DefaultValueFactory = _ => "" };
+    public Option<int> Tokens { get; } = new("--n-predict", "-n") { Description = "number of tokens to generate", DefaultValueFactory = _ => 128 };
+    public Option<float> Temperature { get; } = new("--temp") { Description = "temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };
+    public Option<int> TopK { get; } = new("--top-k") { Description = "keep the k most likely tokens; 0 = off", DefaultValueFactory = _ => 40 };
+    public Option<float> TopP { get; } = new("--top-p") { Description = "nucleus mass to keep; 1 = off", DefaultValueFactory = _ => 0.95f };
+    public Option<int> Seed { get; } = new("--seed", "-s") { Description = "random seed", DefaultValueFactory = _ => 1 };
+    public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads }) command.Options.Add(option);
+        Check(Tokens, n => n >= 1, "--n-predict must be at least 1");
+        Check(Threads, n => n >= 1, "--threads must be at least 1");
+        Check(Temperature, t => t >= 0, "--temp must be >= 0 (0 = greedy)");
+        Check(TopK, k => k >= 0, "--top-k must be >= 0 (0 = off)");
+        Check(TopP, p => p > 0 && p <= 1, "--top-p must be in (0, 1]");
+    }
+
+    public static void Check<T>(Option<T> option, Func<T, bool> valid, string message) =>
+        option.Validators.Add(r =>
+        {
+            if (!valid(r.GetValueOrDefault<T>())) r.AddError($"{message}, got {r.GetValueOrDefault<T>()}");
+        });
+
+    public SamplingSettings Sampling(ParseResult r) => new()
+    {
+        Temperature = r.GetValue(Temperature),
+        TopK = r.GetValue(TopK),
+        TopP = r.GetValue(TopP),
+    };
+}

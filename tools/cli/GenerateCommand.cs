@@ -1,0 +1,39 @@
+using System.CommandLine;
+using DistillSpec.Backends;
+using DistillSpec.Generation;
+using DistillSpec.Models;
+
+namespace DistillSpec.Cli;
+
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var options = new CommonOptions();
+        var command = new Command("generate", "generate text with one model, streaming it as it is produced");
+        options.AddTo(command);
+        command.SetAction(r => CliErrors.Guard(() => Run(r, options)));
+        return command;
+    }
+
+    private static int Run(ParseResult r, CommonOptions o)
+    {
+        using var backend = new SimdBackend(r.GetValue(o.Threads));
+        using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend);
+        var tokenizer = model.Tokenizer;
+        var prompt = PromptTokens.Encode(tokenizer, r.GetValue(o.Prompt)!);
+        var decoder = tokenizer.CreateStreamingDecoder();
+        var generator = new Generator(model.Transformer, o.Sampling(r), r.GetValue(o.Seed));
+
+        Console.Write(r.GetValue(o.Prompt));
+        var result = generator.Generate(prompt, r.GetValue(o.Tokens), tokenizer.EosIds.ToHashSet(),
+            token => Console.Write(decoder.Append(token)));
+        Console.WriteLine(decoder.Flush());
+
+        Console.Error.WriteLine();
+        Console.Error.WriteLine($"model: {model.Directory} ({model.Config.ArchitectureName}), backend: {backend.Name}");
+        Console.Error.WriteLine($"prompt: {result.PromptTokens} tokens in {result.PromptTime.TotalMilliseconds:F1} ms, {result.PromptTokensPerSecond:F1} tokens/s");
+        Console.Error.WriteLine($"decode: {result.DecodeSteps} steps in {result.DecodeTime.TotalMilliseconds:F1} ms, {result.DecodeTokensPerSecond:F1} tokens/s (stop: {result.StopReason})");
+        return 0;
+    }
+}
