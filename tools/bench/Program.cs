@@ -1,0 +1,8 @@
+using System.CommandLine;
+using DistillSpec.Bench;
+
+var root = new RootCommand("DistillSpec benchmarks: print a table and write a JSON report")
+{
+    CpuBenchCommand.Create(),
+};
+return root.Parse(args).Invoke();
