@@ -28,6 +28,17 @@ public sealed record ModelConfig
     public int? BosTokenId { get; init; }
     public int[] EosTokenIds { get; init; } = [];
 
+    // Records compare arrays by reference; two configs read from the same file must be equal.
+    public bool Equals(ModelConfig? other) =>
+        other is not null && EqualityContract == other.EqualityContract
+        && (Architecture, ArchitectureName, VocabSize, HiddenSize, IntermediateSize, Layers, Heads, KvHeads, HeadDim, MaxPositions)
+            == (other.Architecture, other.ArchitectureName, other.VocabSize, other.HiddenSize, other.IntermediateSize, other.Layers, other.Heads, other.KvHeads, other.HeadDim, other.MaxPositions)
+        && (NormEps, RopeTheta, TiedEmbeddings, AttentionBias, MlpBias, BosTokenId)
+            == (other.NormEps, other.RopeTheta, other.TiedEmbeddings, other.AttentionBias, other.MlpBias, other.BosTokenId)
+        && EosTokenIds.SequenceEqual(other.EosTokenIds);
+
+    public override int GetHashCode() => HashCode.Combine(Architecture, VocabSize, HiddenSize, Layers, Heads, KvHeads);
+
     public int QDim => Heads * HeadDim;
     public int KvDim => KvHeads * HeadDim;
 

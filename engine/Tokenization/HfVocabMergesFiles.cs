@@ -14,7 +14,7 @@ internal static class HfVocabMergesFiles
         foreach (string rawLine in File.ReadLines(mergesPath))
         {
             string line = rawLine.TrimEnd('\r');
-            // The header line ("#version: 0.2") is not a merge; a real "#" merge would have a second part after one space.
+            // Only the first line can be the format header ("#version: 0.2"); later "#..." lines are real merges.
             if (line.Length == 0 || (merges.Count == 0 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
             merges.Add(line);
         }

@@ -33,6 +33,20 @@ public class SentencePieceTokenizerTests
         Assert.Equal("▁hello", tok.TokenText(3 + 256 + 7));
     }
 
+    [Fact]
+    public void LibraryReadsTheHandWrittenModelSettings()
+    {
+        byte[] model = Write(LlamaStylePieces(Words));
+
+        var sp = Microsoft.ML.Tokenizers.SentencePieceTokenizer.Create(new MemoryStream(model), false, false);
+
+        Assert.True(sp.ByteFallback);
+        Assert.True(sp.AddDummyPrefix);
+        Assert.True(sp.EscapeWhiteSpaces);
+        Assert.Equal((1, 2, 0), (sp.BeginningOfSentenceId, sp.EndOfSentenceId, sp.UnknownId));
+        Assert.Equal(3 + 256 + Words.Length, sp.Vocabulary.Count);
+    }
+
     [Theory]
     [InlineData("hello world")]
     [InlineData("the hello, the world!")]

@@ -76,6 +76,6 @@ public class TokenizerDirectoryTests
         using var dir = new TempDirectory();
         List<string> tokens = Tokens();
         Assert.Throws<ArgumentException>(() =>
-            DistillSpec.Tokenization.HfTokenizerFiles.WriteByteLevelBpe(dir.Path, tokens, [("x", "y")], []));
+            HfTokenizerFiles.WriteByteLevelBpe(dir.Path, tokens, [("x", "y")], []));
     }
 }
