@@ -166,16 +166,10 @@ public sealed class SimdBackend : IBackend
         public void Set(float[] x, int rows, int inDim, float[] w, int outDim, float[]? bias, float[] y) =>
             (_x, _rows, _inDim, _w, _outDim, _bias, _y) = (x, rows, inDim, w, outDim, bias, y);
 
-        // Each weight row is read from memory once and reused from L1 for every input row.
-        public override void Run(int start, int end, int worker)
+        public override unsafe void Run(int start, int end, int worker)
         {
-            for (int o = start; o < end; o++)
-            {
-                var w = new ReadOnlySpan<float>(_w, o * _inDim, _inDim);
-                float b = _bias is null ? 0f : _bias[o];
-                for (int r = 0; r < _rows; r++)
-                    _y[r * _outDim + o] = TensorPrimitives.Dot(new ReadOnlySpan<float>(_x, r * _inDim, _inDim), w) + b;
-            }
+            fixed (float* x = _x, w = _w, y = _y, b = _bias)
+                GemmKernel.Run(x, _rows, _inDim, w, start, end, _bias is null ? null : b, y, _outDim);
         }
     }
 
