@@ -47,7 +47,7 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
             onToken?.Invoke(next);
             if (stopTokens?.Contains(next) == true) { reason = StopReason.EndOfSequence; break; }
             if (tokens.Count == maxTokens) break;
-            model.Forward([next], cache.Length, cache, logits);
+            model.Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, logits);
             steps++;
             next = _sampler.Sample(logits, probabilities);
         }

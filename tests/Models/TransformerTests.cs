@@ -95,3 +95,22 @@ public class TransformerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward([config.VocabSize], 0, cache, new float[config.VocabSize]));
     }
 }
+
+public class TransformerAllocationTests
+{
+    [Fact]
+    public void DecodeStepsAllocateNothingAfterWarmUp()
+    {
+        var config = TinyModels.Llama();
+        // One thread keeps every op on this thread, where allocations are counted.
+        using var model = new Transformer(config, ModelWeights.Random(config, seed: 1), new SimdBackend(1));
+        using var cache = model.CreateCache();
+        var logits = new float[config.VocabSize];
+        model.Forward([1, 2, 3], 0, cache, logits);
+        int token = 4;
+        for (int i = 0; i < 4; i++) model.Forward(new ReadOnlySpan<int>(in token), cache.Length, cache, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 32; i++) model.Forward(new ReadOnlySpan<int>(in token), cache.Length, cache, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
