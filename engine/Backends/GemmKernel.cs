@@ -10,38 +10,38 @@ namespace DistillSpec.Backends;
 /// </summary>
 internal static unsafe class GemmKernel
 {
-    public static void Run(float* x, int rows, int inDim, float* w, int oStart, int oEnd, float* bias, float* y, int outDim)
+    public static void Run<TW>(float* x, int rows, int inDim, TW w, int oStart, int oEnd, float* bias, float* y, int outDim)
+        where TW : struct, IWeightRows
     {
         int o = oStart;
         for (; o + 4 <= oEnd; o += 4)
         {
             int r = 0;
-            for (; r + 4 <= rows; r += 4) Block4x4(x + (long)r * inDim, inDim, w + (long)o * inDim, bias, o, y + (long)r * outDim, outDim);
-            for (; r < rows; r++) Block1x4(x + (long)r * inDim, inDim, w + (long)o * inDim, bias, o, y + (long)r * outDim);
+            for (; r + 4 <= rows; r += 4) Block4x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, outDim);
+            for (; r < rows; r++) Block1x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim);
         }
         for (; o < oEnd; o++)
             for (int r = 0; r < rows; r++)
-                y[(long)r * outDim + o] = Dot(x + (long)r * inDim, w + (long)o * inDim, inDim) + (bias is null ? 0f : bias[o]);
+                y[(long)r * outDim + o] = Block1x1(x + (long)r * inDim, inDim, w, o) + (bias is null ? 0f : bias[o]);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
-    private static void Block4x4(float* x, int n, float* w, float* bias, int o, float* y, int outDim)
+    private static void Block4x4<TW>(float* x, int n, TW w, int o, float* bias, float* y, int outDim) where TW : struct, IWeightRows
     {
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
         float* x1 = x + n, x2 = x1 + n, x3 = x2 + n;
-        float* w1 = w + n, w2 = w1 + n, w3 = w2 + n;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
-            var b0 = Vector256.Load(w + i);
-            var b1 = Vector256.Load(w1 + i);
-            var b2 = Vector256.Load(w2 + i);
-            var b3 = Vector256.Load(w3 + i);
+            var b0 = w.Load(o, i);
+            var b1 = w.Load(o + 1, i);
+            var b2 = w.Load(o + 2, i);
+            var b3 = w.Load(o + 3, i);
             var a = Vector256.Load(x + i);
             c00 = Fma(a, b0, c00); c01 = Fma(a, b1, c01); c02 = Fma(a, b2, c02); c03 = Fma(a, b3, c03);
             a = Vector256.Load(x1 + i);
@@ -51,40 +51,49 @@ internal static unsafe class GemmKernel
             a = Vector256.Load(x3 + i);
             c30 = Fma(a, b0, c30); c31 = Fma(a, b1, c31); c32 = Fma(a, b2, c32); c33 = Fma(a, b3, c33);
         }
-        Store(y, o, bias, i, n, x, w, w1, w2, w3, c00, c01, c02, c03);
-        Store(y + outDim, o, bias, i, n, x1, w, w1, w2, w3, c10, c11, c12, c13);
-        Store(y + 2 * outDim, o, bias, i, n, x2, w, w1, w2, w3, c20, c21, c22, c23);
-        Store(y + 3 * outDim, o, bias, i, n, x3, w, w1, w2, w3, c30, c31, c32, c33);
+        Store(y, o, bias, i, n, x, w, c00, c01, c02, c03);
+        Store(y + outDim, o, bias, i, n, x1, w, c10, c11, c12, c13);
+        Store(y + 2 * outDim, o, bias, i, n, x2, w, c20, c21, c22, c23);
+        Store(y + 3 * outDim, o, bias, i, n, x3, w, c30, c31, c32, c33);
     }
 
-    private static void Block1x4(float* x, int n, float* w, float* bias, int o, float* y)
+    private static void Block1x4<TW>(float* x, int n, TW w, int o, float* bias, float* y) where TW : struct, IWeightRows
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        float* w1 = w + n, w2 = w1 + n, w3 = w2 + n;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
             var a = Vector256.Load(x + i);
-            c0 = Fma(a, Vector256.Load(w + i), c0);
-            c1 = Fma(a, Vector256.Load(w1 + i), c1);
-            c2 = Fma(a, Vector256.Load(w2 + i), c2);
-            c3 = Fma(a, Vector256.Load(w3 + i), c3);
+            c0 = Fma(a, w.Load(o, i), c0);
+            c1 = Fma(a, w.Load(o + 1, i), c1);
+            c2 = Fma(a, w.Load(o + 2, i), c2);
+            c3 = Fma(a, w.Load(o + 3, i), c3);
         }
-        Store(y, o, bias, i, n, x, w, w1, w2, w3, c0, c1, c2, c3);
+        Store(y, o, bias, i, n, x, w, c0, c1, c2, c3);
+    }
+
+    private static float Block1x1<TW>(float* x, int n, TW w, int o) where TW : struct, IWeightRows
+    {
+        Vector256<float> c = default;
+        int i = 0;
+        for (; i + 8 <= n; i += 8) c = Fma(Vector256.Load(x + i), w.Load(o, i), c);
+        float s = Vector256.Sum(c);
+        for (; i < n; i++) s += x[i] * w.At(o, i);
+        return s;
     }
 
     // Finishes four dot products: horizontal sums, the scalar tail past the last full vector, bias.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* y, int o, float* bias, int i, int n, float* x, float* w0, float* w1, float* w2, float* w3,
-        Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3)
+    private static void Store<TW>(float* y, int o, float* bias, int i, int n, float* x, TW w,
+        Vector256<float> c0, Vector256<float> c1, Vector256<float> c2, Vector256<float> c3) where TW : struct, IWeightRows
     {
         float s0 = Vector256.Sum(c0), s1 = Vector256.Sum(c1), s2 = Vector256.Sum(c2), s3 = Vector256.Sum(c3);
         for (; i < n; i++)
         {
-            s0 += x[i] * w0[i];
-            s1 += x[i] * w1[i];
-            s2 += x[i] * w2[i];
-            s3 += x[i] * w3[i];
+            s0 += x[i] * w.At(o, i);
+            s1 += x[i] * w.At(o + 1, i);
+            s2 += x[i] * w.At(o + 2, i);
+            s3 += x[i] * w.At(o + 3, i);
         }
         if (bias is not null)
         {
@@ -92,7 +101,4 @@ internal static unsafe class GemmKernel
         }
         y[o] = s0; y[o + 1] = s1; y[o + 2] = s2; y[o + 3] = s3;
     }
-
-    private static float Dot(float* a, float* b, int n) =>
-        System.Numerics.Tensors.TensorPrimitives.Dot(new ReadOnlySpan<float>(a, n), new ReadOnlySpan<float>(b, n));
 }

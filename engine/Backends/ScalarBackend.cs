@@ -12,15 +12,16 @@ public sealed class ScalarBackend : IBackend
 
     public Tensor Upload(ReadOnlySpan<float> data) => new CpuTensor(data.ToArray());
 
+    public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
+        CpuWeights.Create(data, rows, cols, format);
+
     public void Download(Tensor source, int offset, Span<float> destination) =>
         D(source).AsSpan(offset, destination.Length).CopyTo(destination);
 
     public void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output)
     {
-        float[] t = D(table), o = D(output);
-        for (int r = 0; r < tokens.Length; r++)
-            for (int i = 0; i < dim; i++)
-                o[r * dim + i] = t[tokens[r] * dim + i];
+        float[] o = D(output);
+        for (int r = 0; r < tokens.Length; r++) CpuWeights.Row(table, tokens[r], dim, o.AsSpan(r * dim, dim));
     }
 
     public void AddRows(Tensor x, Tensor table, int firstRow, int rows, int dim)
@@ -33,15 +34,19 @@ public sealed class ScalarBackend : IBackend
 
     public void MatMul(Tensor x, int rows, int inDim, Tensor weight, int outDim, Tensor? bias, Tensor y)
     {
-        float[] xs = D(x), w = D(weight), ys = D(y);
+        float[] xs = D(x), ys = D(y);
         float[]? b = bias is null ? null : D(bias);
-        for (int r = 0; r < rows; r++)
-            for (int o = 0; o < outDim; o++)
+        var w = new float[inDim];
+        for (int o = 0; o < outDim; o++)
+        {
+            CpuWeights.Row(weight, o, inDim, w);
+            for (int r = 0; r < rows; r++)
             {
                 double sum = b is null ? 0 : b[o];
-                for (int i = 0; i < inDim; i++) sum += (double)xs[r * inDim + i] * w[o * inDim + i];
+                for (int i = 0; i < inDim; i++) sum += (double)xs[r * inDim + i] * w[i];
                 ys[r * outDim + o] = (float)sum;
             }
+        }
     }
 
     public void RmsNorm(Tensor x, Tensor weight, int rows, int dim, float eps, Tensor y)

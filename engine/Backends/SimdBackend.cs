@@ -28,13 +28,16 @@ public sealed class SimdBackend : IBackend
 
     public Tensor Upload(ReadOnlySpan<float> data) => new CpuTensor(data.ToArray());
 
+    public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
+        CpuWeights.Create(data, rows, cols, format);
+
     public void Download(Tensor source, int offset, Span<float> destination) =>
         D(source).AsSpan(offset, destination.Length).CopyTo(destination);
 
     public void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output)
     {
-        float[] t = D(table), o = D(output);
-        for (int r = 0; r < tokens.Length; r++) t.AsSpan(tokens[r] * dim, dim).CopyTo(o.AsSpan(r * dim, dim));
+        float[] o = D(output);
+        for (int r = 0; r < tokens.Length; r++) CpuWeights.Row(table, tokens[r], dim, o.AsSpan(r * dim, dim));
     }
 
     public void AddRows(Tensor x, Tensor table, int firstRow, int rows, int dim)
@@ -45,7 +48,7 @@ public sealed class SimdBackend : IBackend
 
     public void MatMul(Tensor x, int rows, int inDim, Tensor weight, int outDim, Tensor? bias, Tensor y)
     {
-        _matMul.Set(D(x), rows, inDim, D(weight), outDim, bias is null ? null : D(bias), D(y));
+        _matMul.Set(D(x), rows, inDim, weight, outDim, bias is null ? null : D(bias), D(y));
         // ~16 KB of weights per chunk at least, so tiny matrices stay on one thread.
         _pool.For(outDim, _matMul, Math.Max(1, 4096 / inDim));
     }
@@ -159,17 +162,36 @@ public sealed class SimdBackend : IBackend
 
     private sealed class MatMulJob : RangeJob
     {
-        private float[] _x = [], _w = [], _y = [];
+        private float[] _x = [], _y = [];
+        private Tensor? _w;
         private float[]? _bias;
         private int _rows, _inDim, _outDim;
 
-        public void Set(float[] x, int rows, int inDim, float[] w, int outDim, float[]? bias, float[] y) =>
+        public void Set(float[] x, int rows, int inDim, Tensor w, int outDim, float[]? bias, float[] y) =>
             (_x, _rows, _inDim, _w, _outDim, _bias, _y) = (x, rows, inDim, w, outDim, bias, y);
 
         public override unsafe void Run(int start, int end, int worker)
         {
-            fixed (float* x = _x, w = _w, y = _y, b = _bias)
-                GemmKernel.Run(x, _rows, _inDim, w, start, end, _bias is null ? null : b, y, _outDim);
+            fixed (float* x = _x, y = _y, b = _bias)
+            {
+                float* bias = _bias is null ? null : b;
+                switch (_w)
+                {
+                    case CpuTensor f:
+                        fixed (float* w = f.Data) GemmKernel.Run(x, _rows, _inDim, new F32Rows(w, _inDim), start, end, bias, y, _outDim);
+                        break;
+                    case Bf16Tensor h:
+                        fixed (ushort* w = h.Bits) GemmKernel.Run(x, _rows, _inDim, new Bf16Rows(w, _inDim), start, end, bias, y, _outDim);
+                        break;
+                    case Q8Tensor q:
+                        fixed (sbyte* w = q.Quants)
+                        fixed (float* s = q.Scales)
+                            GemmKernel.Run(x, _rows, _inDim, new Q8Rows(w, s, _inDim), start, end, bias, y, _outDim);
+                        break;
+                    default:
+                        throw new ArgumentException($"weights of type {_w?.GetType().Name} are not host memory");
+                }
+            }
         }
     }
 

@@ -15,19 +15,23 @@ public sealed class Transformer : IDisposable
     private readonly DeviceWeights _w;
     private readonly Activations _a;
 
-    public Transformer(ModelConfig config, ModelWeights weights, IBackend backend)
+    /// <param name="format">storage of the weight matrices (embedding, projections, MLP, head); norms and biases stay f32</param>
+    public Transformer(ModelConfig config, ModelWeights weights, IBackend backend, WeightFormat format = WeightFormat.F32)
     {
         if (!ReferenceEquals(weights.Config, config) && weights.Config != config)
             throw new ArgumentException("weights were made for a different config", nameof(weights));
         Config = config;
         _backend = backend;
-        _w = new DeviceWeights(weights, backend);
+        WeightFormat = format;
+        _w = new DeviceWeights(weights, backend, format);
         _a = new Activations(config, backend, ChunkRows);
     }
 
     public ModelConfig Config { get; }
 
     public IBackend Backend => _backend;
+
+    public WeightFormat WeightFormat { get; }
 
     public int VocabSize => Config.VocabSize;
 
@@ -132,20 +136,26 @@ public sealed class Transformer : IDisposable
     {
         private readonly List<Tensor> _all = [];
 
-        public DeviceWeights(ModelWeights w, IBackend backend)
+        public DeviceWeights(ModelWeights w, IBackend backend, WeightFormat format)
         {
-            Tensor Up(float[] data) { var t = backend.Upload(data); _all.Add(t); return t; }
+            Tensor Keep(Tensor t) { _all.Add(t); return t; }
+            Tensor Up(float[] data) => Keep(backend.Upload(data));
             Tensor? Maybe(float[]? data) => data is null ? null : Up(data);
-            Embedding = Up(w.Embedding);
+            // Matrices are (out, in) with in = the row length that quantisation blocks run along.
+            Tensor Matrix(float[] data, int cols) => Keep(backend.UploadMatrix(data, data.Length / cols, cols, format));
+            Tensor? MaybeMatrix(float[]? data, int cols) => data is null ? null : Matrix(data, cols);
+            var c = w.Config;
+            int d = c.HiddenSize, f = c.IntermediateSize;
+            Embedding = Matrix(w.Embedding, d);
             Positions = Maybe(w.Positions);
-            OutputProjection = w.LmHead is null ? Embedding : Up(w.LmHead);
+            OutputProjection = w.LmHead is null ? Embedding : Matrix(w.LmHead, d);
             FinalNorm = Up(w.FinalNorm);
             FinalNormBias = Maybe(w.FinalNormBias);
             Layers = w.Layers.Select(l => new Layer(
                 Up(l.AttentionNorm), Maybe(l.AttentionNormBias),
-                Up(l.Query), Maybe(l.QueryBias), Up(l.Key), Maybe(l.KeyBias), Up(l.Value), Maybe(l.ValueBias),
-                Up(l.Output), Maybe(l.OutputBias), Up(l.MlpNorm), Maybe(l.MlpNormBias),
-                Maybe(l.Gate), Maybe(l.GateBias), Up(l.Up), Maybe(l.UpBias), Up(l.Down), Maybe(l.DownBias))).ToArray();
+                Matrix(l.Query, d), Maybe(l.QueryBias), Matrix(l.Key, d), Maybe(l.KeyBias), Matrix(l.Value, d), Maybe(l.ValueBias),
+                Matrix(l.Output, c.QDim), Maybe(l.OutputBias), Up(l.MlpNorm), Maybe(l.MlpNormBias),
+                MaybeMatrix(l.Gate, d), Maybe(l.GateBias), Matrix(l.Up, d), Maybe(l.UpBias), Matrix(l.Down, f), Maybe(l.DownBias))).ToArray();
         }
 
         public Tensor Embedding { get; }

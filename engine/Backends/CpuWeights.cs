@@ -1,0 +1,30 @@
+namespace DistillSpec.Backends;
+
+/// <summary>Host-memory weight matrices in any WeightFormat, shared by the CPU backends.</summary>
+internal static class CpuWeights
+{
+    public static Tensor Create(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format)
+    {
+        if (data.Length != rows * cols)
+            throw new ArgumentException($"matrix ({rows}, {cols}) needs {rows * cols} values, got {data.Length}");
+        return format switch
+        {
+            WeightFormat.F32 => new CpuTensor(data.ToArray()),
+            WeightFormat.BF16 => new Bf16Tensor(data, rows, cols),
+            WeightFormat.Q8_0 => new Q8Tensor(data, rows, cols),
+            _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
+        };
+    }
+
+    /// <summary>destination (cols) = row `row` of a weight matrix, expanded to f32.</summary>
+    public static void Row(Tensor matrix, int row, int cols, Span<float> destination)
+    {
+        switch (matrix)
+        {
+            case CpuTensor f: f.Data.AsSpan(row * cols, cols).CopyTo(destination); break;
+            case Bf16Tensor h: h.DequantizeRow(row, destination); break;
+            case Q8Tensor q: q.DequantizeRow(row, destination); break;
+            default: throw new ArgumentException($"weights of type {matrix.GetType().Name} are not host memory");
+        }
+    }
+}

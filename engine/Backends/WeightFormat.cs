@@ -1,0 +1,27 @@
+namespace DistillSpec.Backends;
+
+/// <summary>
+/// How a weight matrix is stored on a backend. Compute is always f32: BF16 and Q8_0 are
+/// expanded on the fly inside MatMul and Embed, which halves or quarters the bytes that
+/// memory-bound decoding streams per token.
+/// </summary>
+public enum WeightFormat
+{
+    F32,
+    BF16,
+    /// <summary>Blocks of 32 int8 values along a row with one f32 scale each (llama.cpp's Q8_0 idea).</summary>
+    Q8_0,
+}
+
+public static class WeightFormats
+{
+    public const int Q8BlockSize = 32;
+
+    public static WeightFormat Parse(string text) => text.ToLowerInvariant() switch
+    {
+        "f32" => WeightFormat.F32,
+        "bf16" => WeightFormat.BF16,
+        "q8" or "q8_0" => WeightFormat.Q8_0,
+        _ => throw new ArgumentException($"unknown weight format '{text}'; expected f32, bf16 or q8_0"),
+    };
+}
