@@ -51,20 +51,27 @@ internal static class CpuBenchCommand
             using var backend = new SimdBackend(t);
             double bandwidth = MemoryBandwidth.ReadGBps(stream, t);
             double matvec = MatVecGBps(backend, side);
-            var (promptTps, decodeTps) = ModelTokensPerSecond(config, weights, backend, promptLength, decodeTokens);
-            rows.Add(new()
+            double f32Decode = 0;
+            foreach (var format in new[] { WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0 })
             {
-                ["threads"] = t,
-                ["read_bandwidth_gbps"] = Math.Round(bandwidth, 2),
-                ["matvec_gbps"] = Math.Round(matvec, 2),
-                ["matvec_fraction_of_bandwidth"] = Math.Round(matvec / bandwidth, 3),
-                ["prompt_tokens_per_s"] = Math.Round(promptTps, 1),
-                ["decode_tokens_per_s"] = Math.Round(decodeTps, 1),
-            });
+                var (promptTps, decodeTps) = ModelTokensPerSecond(config, weights, backend, format, promptLength, decodeTokens);
+                if (format == WeightFormat.F32) f32Decode = decodeTps;
+                rows.Add(new()
+                {
+                    ["threads"] = t,
+                    ["read_bandwidth_gbps"] = Math.Round(bandwidth, 2),
+                    ["matvec_gbps"] = Math.Round(matvec, 2),
+                    ["matvec_fraction_of_bandwidth"] = Math.Round(matvec / bandwidth, 3),
+                    ["weights"] = format.ToString(),
+                    ["prompt_tokens_per_s"] = Math.Round(promptTps, 1),
+                    ["decode_tokens_per_s"] = Math.Round(decodeTps, 1),
+                    ["decode_speedup_vs_f32"] = Math.Round(decodeTps / f32Decode, 2),
+                });
+            }
         }
 
         var table = new Table().Title($"CPU: {hidden}-wide, {layers} layers, vocab {vocab} ({parameters / 1e6:F1}M params); matvec {side}x{side} f32");
-        foreach (var column in new[] { "threads", "read GB/s", "matvec GB/s", "matvec / read", "prompt tok/s", "decode tok/s" }) table.AddColumn(column);
+        foreach (var column in new[] { "threads", "read GB/s", "matvec GB/s", "matvec / read", "weights", "prompt tok/s", "decode tok/s", "decode vs f32" }) table.AddColumn(column);
         foreach (var row in rows) table.AddRow(row.Values.Select(v => v.ToString()!).ToArray());
         AnsiConsole.Write(table);
 
@@ -99,9 +106,10 @@ internal static class CpuBenchCommand
         return (double)side * side * 4 / best / 1e9;
     }
 
-    private static (double Prompt, double Decode) ModelTokensPerSecond(ModelConfig config, ModelWeights weights, IBackend backend, int promptLength, int decodeTokens)
+    private static (double Prompt, double Decode) ModelTokensPerSecond(ModelConfig config, ModelWeights weights, IBackend backend,
+        WeightFormat format, int promptLength, int decodeTokens)
     {
-        using var model = new Transformer(config, weights, backend);
+        using var model = new Transformer(config, weights, backend, format);
         var prompt = Enumerable.Range(0, promptLength).Select(i => (i * 7919) % config.VocabSize).ToArray();
         var generator = new Generator(model, SamplingSettings.GreedyDecoding, seed: 1);
         // Best of three: the first run also pays for JIT tiering.

@@ -13,16 +13,18 @@ internal sealed class CommonOptions
     public Option<int> TopK { get; } = new("--top-k") { Description = "keep the k most likely tokens; 0 = off", DefaultValueFactory = _ => 40 };
     public Option<float> TopP { get; } = new("--top-p") { Description = "nucleus mass to keep; 1 = off", DefaultValueFactory = _ => 0.95f };
     public Option<int> Seed { get; } = new("--seed", "-s") { Description = "random seed", DefaultValueFactory = _ => 1 };
+    public Option<string> WeightFormat { get; } = new("--weight-format") { Description = "weight storage: f32, bf16 or q8_0 (compute is f32)", DefaultValueFactory = _ => "f32" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads }) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads, WeightFormat }) command.Options.Add(option);
         Check(Tokens, n => n >= 1, "--n-predict must be at least 1");
         Check(Threads, n => n >= 1, "--threads must be at least 1");
         Check(Temperature, t => t >= 0, "--temp must be >= 0 (0 = greedy)");
         Check(TopK, k => k >= 0, "--top-k must be >= 0 (0 = off)");
         Check(TopP, p => p > 0 && p <= 1, "--top-p must be in (0, 1]");
+        Check(WeightFormat, f => f is "f32" or "bf16" or "q8_0" or "q8", "--weight-format must be f32, bf16 or q8_0");
     }
 
     public static void Check<T>(Option<T> option, Func<T, bool> valid, string message) =>
@@ -30,6 +32,8 @@ internal sealed class CommonOptions
         {
             if (!valid(r.GetValueOrDefault<T>())) r.AddError($"{message}, got {r.GetValueOrDefault<T>()}");
         });
+
+    public Backends.WeightFormat Format(ParseResult r) => Backends.WeightFormats.Parse(r.GetValue(WeightFormat)!);
 
     public SamplingSettings Sampling(ParseResult r) => new()
     {

@@ -19,7 +19,7 @@ internal static class GenerateCommand
     private static int Run(ParseResult r, CommonOptions o)
     {
         using var backend = new SimdBackend(r.GetValue(o.Threads));
-        using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend);
+        using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend, o.Format(r));
         var tokenizer = model.Tokenizer;
         var prompt = PromptTokens.Encode(tokenizer, r.GetValue(o.Prompt)!);
         var decoder = tokenizer.CreateStreamingDecoder();
@@ -31,7 +31,7 @@ internal static class GenerateCommand
         Console.WriteLine(decoder.Flush());
 
         Console.Error.WriteLine();
-        Console.Error.WriteLine($"model: {model.Directory} ({model.Config.ArchitectureName}), backend: {backend.Name}");
+        Console.Error.WriteLine($"model: {model.Directory} ({model.Config.ArchitectureName}), backend: {backend.Name}, weights: {model.Transformer.WeightFormat}");
         Console.Error.WriteLine($"prompt: {result.PromptTokens} tokens in {result.PromptTime.TotalMilliseconds:F1} ms, {result.PromptTokensPerSecond:F1} tokens/s");
         Console.Error.WriteLine($"decode: {result.DecodeSteps} steps in {result.DecodeTime.TotalMilliseconds:F1} ms, {result.DecodeTokensPerSecond:F1} tokens/s (stop: {result.StopReason})");
         return 0;
