@@ -4,5 +4,6 @@ using DistillSpec.Bench;
 var root = new RootCommand("DistillSpec benchmarks: print a table and write a JSON report")
 {
     CpuBenchCommand.Create(),
+    PeersBenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using DistillSpec.Models;
+using DistillSpec.Tokenization;
+
+namespace DistillSpec.Formats.Gguf;
+
+/// <summary>
+/// A byte-level BPE tokenizer as llama.cpp's "gpt2" tokenizer model wants it: one token string
+/// and type per embedding row, merges as "left right" lines, and the name of the pre-tokenizer
+/// regex llama.cpp should apply.
+/// </summary>
+internal sealed record GgufVocabulary(string[] Tokens, int[] TokenTypes, string[] Merges, string PreTokenizer)
+{
+    /// <summary>llama.cpp's name for GPT-2's split regex (LLAMA_VOCAB_PRE_TYPE_GPT2).</summary>
+    public const string Gpt2PreTokenizer = "gpt-2";
+
+    /// <param name="vocabSize">Embedding rows. Ids the tokenizer lacks become "[PAD{id}]" of type Unused,
+    /// as convert_hf_to_gguf.py does, because llama.cpp sizes the embedding by the token list.</param>
+    /// <param name="preTokenizer">llama.cpp pre-tokenizer name; null accepts only GPT-2's own regex.</param>
+    public static GgufVocabulary Read(string directory, int vocabSize, string? preTokenizer)
+    {
+        ByteLevelBpeSpec spec = ReadSpec(directory);
+        var tokens = new string?[vocabSize];
+        var types = new int[vocabSize];
+        void Set(string text, int id, GgufTokenType type)
+        {
+            if ((uint)id >= (uint)vocabSize)
+                throw new ModelFormatException(directory, $"token '{text}' has id {id}, outside the model's vocab_size of {vocabSize}");
+            tokens[id] = text;
+            types[id] = (int)type;
+        }
+        foreach (var (text, id) in spec.Vocab) Set(text, id, GgufTokenType.Normal);
+        // Added tokens are plain text rather than byte-alphabet strings, and win over a vocab entry of the same id.
+        foreach (var added in spec.AddedTokens) Set(added.Content, added.Id, added.Special ? GgufTokenType.Control : GgufTokenType.UserDefined);
+        for (int id = 0; id < vocabSize; id++)
+            if (tokens[id] is null) Set($"[PAD{id}]", id, GgufTokenType.Unused);
+
+        return new GgufVocabulary(tokens!, types, spec.Merges.ToArray(), preTokenizer ?? Gpt2Only(spec, directory));
+    }
+
+    private static string Gpt2Only(ByteLevelBpeSpec spec, string directory)
+    {
+        var patterns = spec.Splits.Select(s => s.ToString()).ToList();
+        if (patterns is [HfPreTokenizer.Gpt2Pattern]) return Gpt2PreTokenizer;
+        throw new ModelFormatException(directory,
+            $"the tokenizer splits text with [{string.Join(" | ", patterns)}], not GPT-2's regex; " +
+            "name llama.cpp's pre-tokenizer for it explicitly (e.g. llama-bpe, qwen2, smollm)");
+    }
+
+    // The same layouts TextTokenizer reads, restricted to byte-level BPE: llama.cpp's "gpt2" model cannot hold SentencePiece.
+    private static ByteLevelBpeSpec ReadSpec(string dir)
+    {
+        string tokenizerJson = Path.Combine(dir, "tokenizer.json");
+        string vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
+        string? skipped = null;
+        try
+        {
+            if (File.Exists(tokenizerJson))
+            {
+                var spec = HfTokenizerJson.TryReadByteLevelBpe(tokenizerJson, out string reason);
+                if (spec is not null) return spec;
+                skipped = $"{tokenizerJson} is not byte-level BPE: {reason}";
+            }
+            if (File.Exists(vocab) && File.Exists(merges))
+                return HfVocabMergesFiles.Read(vocab, merges, HfConfigFiles.ReadAddedTokens(dir));
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidDataException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new ModelFormatException(dir, $"cannot read the tokenizer: {e.Message}");
+        }
+        throw new ModelFormatException(dir,
+            "GGUF export needs a byte-level BPE tokenizer (tokenizer.json, or vocab.json + merges.txt)" + (skipped is null ? "" : $"; {skipped}"));
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using DistillSpec.Backends;
+using DistillSpec.Models;
+
+namespace DistillSpec.Bench;
+
+/// <param name="GreedyAgreement">Leading greedy tokens on which the two engines agree (of the decoded count).</param>
+internal sealed record SpeedResult(int Threads, double OursPromptTps, double LlamaPromptTps, double OursDecodeTps, double LlamaDecodeTps,
+    int GreedyAgreement)
+{
+    public double PromptRatio => OursPromptTps / LlamaPromptTps;
+    public double DecodeRatio => OursDecodeTps / LlamaDecodeTps;
+}
+
+/// <param name="MaxAbsLogit">Scale for MaxAbsDiff: the largest |logit| of our forward pass.</param>
+/// <param name="ArgmaxAgreement">Positions whose most likely next token is the same in both.</param>
+internal sealed record LogitsResult(string Gguf, int Positions, double MaxAbsDiff, double MaxAbsLogit, int ArgmaxAgreement);
+
+/// <summary>
+/// Our Transformer against llama.cpp on the same weights: prompt and greedy-decode tokens/s
+/// measured with one loop for both, and every position's logits compared.
+/// </summary>
+internal static class EndToEndPeers
+{
+    /// <summary>Both engines behind Transformer.Forward's calling pattern, keeping the last position's logits.</summary>
+    private interface ICausalModel
+    {
+        void Forward(ReadOnlySpan<int> tokens, int start);
+        ReadOnlySpan<float> LastLogits { get; }
+    }
+
+    private sealed class Ours(Transformer model, KvCache cache) : ICausalModel
+    {
+        private readonly float[] _logits = new float[model.VocabSize];
+        public void Forward(ReadOnlySpan<int> tokens, int start) => model.Forward(tokens, start, cache, _logits);
+        public ReadOnlySpan<float> LastLogits => _logits;
+    }
+
+    private sealed class LlamaCpp(LlamaCppModel model) : ICausalModel
+    {
+        private int _last;
+
+        public void Forward(ReadOnlySpan<int> tokens, int start)
+        {
+            if (start == 0) model.Clear();
+            model.Evaluate(tokens, start, allLogits: false);
+            _last = tokens.Length - 1;
+        }
+
+        public ReadOnlySpan<float> LastLogits => model.Logits(_last);
+    }
+
+    public static SpeedResult Speed(ModelConfig config, ModelWeights weights, string gguf, int threads, int[] prompt, int decodeTokens)
+    {
+        int context = prompt.Length + decodeTokens + 1;
+        double oursPrompt, oursDecode;
+        int[] oursTokens;
+        using (var backend = new SimdBackend(threads))
+        using (var transformer = new Transformer(config, weights, backend))
+        using (var cache = transformer.CreateCache(context))
+            (oursPrompt, oursDecode, oursTokens) = Measure(new Ours(transformer, cache), prompt, decodeTokens);
+
+        using var llama = new LlamaCppModel(gguf, threads, context, prompt.Length);
+        var (llamaPrompt, llamaDecode, llamaTokens) = Measure(new LlamaCpp(llama), prompt, decodeTokens);
+        int agree = oursTokens.Zip(llamaTokens).TakeWhile(p => p.First == p.Second).Count();
+        return new SpeedResult(threads, oursPrompt, llamaPrompt, oursDecode, llamaDecode, agree);
+    }
+
+    // Best of three prompt passes and three greedy decodes (after a warm-up), in tokens/s.
+    private static (double Prompt, double Decode, int[] Tokens) Measure(ICausalModel model, int[] prompt, int decodeTokens, int runs = 3)
+    {
+        double bestPrompt = double.MaxValue, bestDecode = double.MaxValue;
+        var tokens = new int[decodeTokens];
+        for (int run = 0; run <= runs; run++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            model.Forward(prompt, 0);
+            double promptSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            int next = Argmax(model.LastLogits);
+            start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < decodeTokens; i++)
+            {
+                tokens[i] = next;
+                model.Forward([next], prompt.Length + i);
+                next = Argmax(model.LastLogits);
+            }
+            double decodeSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (run == 0) continue;
+            bestPrompt = Math.Min(bestPrompt, promptSeconds);
+            bestDecode = Math.Min(bestDecode, decodeSeconds);
+        }
+        return (prompt.Length / bestPrompt, decodeTokens / bestDecode, tokens);
+    }
+
+    /// <summary>Logits of every position of tokens, ours against llama.cpp's from the given GGUF file.</summary>
+    public static LogitsResult Logits(ModelConfig config, ModelWeights weights, string gguf, string label, int[] tokens, int threads,
+        bool flashAttention)
+    {
+        int v = config.VocabSize, k = tokens.Length;
+        var ours = new float[k * v];
+        using (var backend = new SimdBackend(threads))
+        using (var transformer = new Transformer(config, weights, backend))
+        using (var cache = transformer.CreateCache(k))
+            transformer.Forward(tokens, 0, cache, ours);
+
+        using var llama = new LlamaCppModel(gguf, threads, k, k, flashAttention);
+        if (llama.VocabSize != v) throw new InvalidOperationException($"llama.cpp sees {llama.VocabSize} tokens in {gguf}, expected {v}");
+        llama.Evaluate(tokens, 0, allLogits: true);
+        double maxDiff = 0, maxLogit = 0;
+        int agree = 0;
+        for (int p = 0; p < k; p++)
+        {
+            var mine = ours.AsSpan(p * v, v);
+            var theirs = llama.Logits(p);
+            for (int i = 0; i < v; i++)
+            {
+                maxDiff = Math.Max(maxDiff, Math.Abs(mine[i] - theirs[i]));
+                maxLogit = Math.Max(maxLogit, Math.Abs(mine[i]));
+            }
+            if (Argmax(mine) == Argmax(theirs)) agree++;
+        }
+        return new LogitsResult(label, k, maxDiff, maxLogit, agree);
+    }
+
+    private static int Argmax(ReadOnlySpan<float> logits) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits);
+}

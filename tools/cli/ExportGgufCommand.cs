@@ -1,0 +1,30 @@
+using System.CommandLine;
+using DistillSpec.Formats.Gguf;
+
+namespace DistillSpec.Cli;
+
+/// <summary>Writes a Llama-family model directory and its byte-level BPE tokenizer as a GGUF file for llama.cpp.</summary>
+internal static class ExportGgufCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "model directory (Hugging Face layout)", Required = true };
+        var output = new Option<string>("--output", "-o") { Description = "GGUF file to write", Required = true };
+        var type = new Option<string>("--type") { Description = "type of the weight matrices: f32 or f16 (norms stay f32)", DefaultValueFactory = _ => "f32" };
+        type.AcceptOnlyFromAmong("f32", "f16");
+        var pre = new Option<string?>("--pre") { Description = "llama.cpp pre-tokenizer name (default: gpt-2, only for tokenizers that use GPT-2's regex)" };
+        var command = new Command("export-gguf", "write a Llama-family model as GGUF that llama.cpp loads") { model, output, type, pre };
+        command.SetAction(r => CliErrors.Guard(() =>
+        {
+            var matrixType = r.GetValue(type) == "f16" ? GgmlType.F16 : GgmlType.F32;
+            string path = r.GetValue(output)!;
+            var gguf = LlamaGgufExporter.Build(r.GetValue(model)!, matrixType, r.GetValue(pre));
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            gguf.Save(path);
+            Console.WriteLine($"wrote {path}: {gguf.TensorCount} tensors, {gguf.MetadataCount} metadata keys, " +
+                              $"{matrixType} matrices, {new FileInfo(path).Length / 1e6:F1} MB");
+            return 0;
+        }));
+        return command;
+    }
+}
