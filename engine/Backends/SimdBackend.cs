@@ -141,7 +141,7 @@ public sealed class SimdBackend : IBackend
         for (int r = 0; r < rows; r++)
         {
             var row = xs.AsSpan(r * cols, cols);
-            TensorPrimitives.SoftMax(row, row);
+            Numerics.Softmax.Stable(row, row);
         }
     }
 
@@ -253,7 +253,7 @@ public sealed class SimdBackend : IBackend
                 int kvOffset = h / group * _headDim;
                 for (int t = 0; t < visible; t++)
                     scores[t] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(_k, t * kvDim + kvOffset, _headDim)) * scale;
-                TensorPrimitives.SoftMax(scores, scores);
+                Numerics.Softmax.Stable(scores, scores);
                 var output = new Span<float>(_out, (r * _heads + h) * _headDim, _headDim);
                 output.Clear();
                 for (int t = 0; t < visible; t++)

@@ -41,7 +41,7 @@ public sealed class Sampler
             return;
         }
         TensorPrimitives.Divide(logits, Settings.Temperature, probabilities);
-        TensorPrimitives.SoftMax(probabilities, probabilities);
+        Numerics.Softmax.Stable(probabilities, probabilities);
         if (Settings.TopK > 0 && Settings.TopK < VocabSize || Settings.TopP < 1f) Truncate(probabilities);
     }
 

@@ -108,6 +108,7 @@ public class BackendOpsTests
             Compare(b, [RandomArray(n), RandomArray(n)], (be, t) => be.Add(t[0], t[1], n), 0);
         }
         Compare(b, [RandomArray(3 * 50, 8f)], (be, t) => be.Softmax(t[0], 3, 50), 0, 1e-5f);
+        Compare(b, [RandomArray(2 * 50, 300f)], (be, t) => be.Softmax(t[0], 2, 50), 0, 1e-5f);
     }
 
     [Theory, MemberData(nameof(Backends))]

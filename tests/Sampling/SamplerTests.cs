@@ -96,3 +96,18 @@ public class SamplerTests
         Assert.Contains("top-k", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { TopK = -2 }.Validate()).Message);
     }
 }
+
+public class SoftmaxTests
+{
+    [Fact]
+    public void LargeLogitsDoNotOverflow()
+    {
+        float[] p = new float[3];
+        DistillSpec.Numerics.Softmax.Stable([100f, 0f, 90f], p);
+        Assert.Equal(1 / (1 + Math.Exp(-10)), p[0], 5);
+        Assert.Equal(Math.Exp(-10) / (1 + Math.Exp(-10)), p[2], 5);
+        var sampler = new Sampler(new SamplingSettings { Temperature = 0.01f }, 3, 0);
+        sampler.Distribution([5f, 0f, 4f], p);
+        Assert.Equal(1f, p[0], 5);
+    }
+}

@@ -5,5 +5,11 @@ var root = new RootCommand("DistillSpec engine: local generation and speculative
 {
     GenerateCommand.Create(),
     InitRandomCommand.Create(),
+    SpeculateCommand.Create(),
+    BenchSdCommand.Create(),
+    ExportGgufCommand.Create(),
+    TrainTokenizerCommand.Create(),
+    TokenizeCommand.Create(),
+    MakePromptsCommand.Create(),
 };
 return root.Parse(args).Invoke();

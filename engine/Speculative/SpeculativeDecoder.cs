@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using DistillSpec.Generation;
+using DistillSpec.Models;
+using DistillSpec.Sampling;
+
+namespace DistillSpec.Speculative;
+
+public sealed record SpeculativeResult(
+    int[] Tokens, int PromptTokens, TimeSpan PromptTime, TimeSpan DecodeTime, StopReason StopReason, SpeculativeStats Stats);
+
+/// <summary>
+/// Speculative decoding: the draft proposes up to gamma tokens, the target scores them all in one
+/// forward pass, and Verifier keeps the longest prefix the acceptance test allows plus one token
+/// of the target's own. p and q go through the same SamplingSettings transform, so with lenience 1
+/// the output is distributed exactly as target-only sampling.
+/// </summary>
+/// <remarks>
+/// Cache bookkeeping: with n tokens in the sequence, each round starts with the target cache
+/// holding positions [0, n-1) and the draft cache at most that; the last token (and, after a fully
+/// accepted round, the last draft too, which the draft never ran) is fed at the round's first draft
+/// step. Rolling back is then one Truncate per cache to the accepted length.
+/// </remarks>
+public sealed class SpeculativeDecoder : IDisposable
+{
+    private readonly Transformer _target, _draft;
+    private readonly SpeculativeOptions _options;
+    private readonly Sampler _sampler;
+    private KvCache? _targetCache, _draftCache;
+    private readonly int _vocab;
+    private readonly float[] _draftLogits, _confidence;  // (vocab)
+    private readonly float[] _q;                         // (gammaMax, vocab)
+    private readonly float[] _targetLogits, _p;          // (gammaMax+1, vocab)
+    private readonly float[] _residual;                  // (vocab)
+    private readonly int[] _block;                       // (gammaMax+1): last sequence token, then the drafts
+    private readonly double[] _uniforms;                 // (gammaMax+1)
+
+    public SpeculativeDecoder(Transformer target, Transformer draft, SamplingSettings settings, SpeculativeOptions options, int seed)
+    {
+        if (target.VocabSize != draft.VocabSize)
+            throw new ArgumentException($"target and draft must share a vocabulary, but the target has {target.VocabSize} ids and the draft {draft.VocabSize}");
+        _target = target;
+        _draft = draft;
+        _options = options.Validate();
+        _sampler = new Sampler(settings, target.VocabSize, seed);
+        _vocab = target.VocabSize;
+        int g = options.DraftMax;
+        _draftLogits = new float[_vocab];
+        _confidence = new float[_vocab];
+        _q = new float[g * _vocab];
+        _targetLogits = new float[(g + 1) * _vocab];
+        _p = new float[(g + 1) * _vocab];
+        _residual = new float[_vocab];
+        _block = new int[g + 1];
+        _uniforms = new double[g + 1];
+    }
+
+    public SpeculativeOptions Options => _options;
+
+    internal KvCache TargetCache => _targetCache ?? throw new InvalidOperationException("nothing generated yet");
+
+    internal KvCache DraftCache => _draftCache ?? throw new InvalidOperationException("nothing generated yet");
+
+    /// <summary>
+    /// Generates up to maxTokens after the prompt, calling onToken as each is accepted; stops early
+    /// after any of stopTokens.
+    /// </summary>
+    public SpeculativeResult Generate(ReadOnlySpan<int> prompt, int maxTokens, IReadOnlySet<int>? stopTokens = null,
+        Action<int>? onToken = null)
+    {
+        if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
+        if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
+        var (targetCache, draftCache) = Caches(prompt.Length + maxTokens - 1);
+        var sequence = new List<int>(prompt.Length + maxTokens);
+        sequence.AddRange(prompt);
+        var stats = new StatsCounter(_options.DraftMax);
+
+        var clock = Stopwatch.StartNew();
+        if (prompt.Length > 1)
+        {
+            _target.Forward(prompt[..^1], 0, targetCache, _draftLogits);
+            _draft.Forward(prompt[..^1], 0, draftCache, _draftLogits);
+        }
+        var promptTime = clock.Elapsed;
+
+        int emitted = 0, gamma = _options.DraftMax;
+        var reason = StopReason.MaxTokens;
+        while (emitted < maxTokens && reason == StopReason.MaxTokens)
+        {
+            // A round emits at most drafted + 1 tokens, so this never overshoots maxTokens.
+            int drafted = Draft(CollectionsMarshal.AsSpan(sequence), Math.Min(gamma, maxTokens - emitted - 1), stats);
+            var verdict = Verify(CollectionsMarshal.AsSpan(sequence), drafted, stats);
+
+            for (int i = 0; i <= verdict.Accepted && reason == StopReason.MaxTokens; i++)
+            {
+                int token = i < verdict.Accepted ? _block[i + 1] : verdict.Next;
+                sequence.Add(token);
+                emitted++;
+                onToken?.Invoke(token);
+                if (stopTokens?.Contains(token) == true) reason = StopReason.EndOfSequence;
+            }
+            // Keep what was emitted except the new last token, which is fed next round; a stop token
+            // inside the block drops the accepted drafts after it too.
+            int kept = sequence.Count - 1;
+            targetCache.Truncate(kept);
+            draftCache.Truncate(Math.Min(draftCache.Length, kept));
+
+            if (_options.Adaptive)
+            {
+                if (drafted == gamma && verdict.Accepted == drafted) gamma = Math.Min(gamma + 1, _options.DraftMax);
+                else if (drafted > 0 && verdict.Accepted == 0) gamma = Math.Max(gamma - 1, 1);
+            }
+        }
+        var decodeTime = clock.Elapsed - promptTime;
+        return new SpeculativeResult([.. sequence.Skip(prompt.Length)], prompt.Length, promptTime, decodeTime, reason,
+            stats.ToStats(emitted, clock.Elapsed));
+    }
+
+    // Both caches, empty, with room for positions [0, positions); reused while big enough, since
+    // a full-context cache per model can be large and many short runs are the benchmark's case.
+    private (KvCache Target, KvCache Draft) Caches(int positions)
+    {
+        if (_targetCache is null || _targetCache.Capacity < positions)
+        {
+            _targetCache?.Dispose();
+            _targetCache = _target.CreateCache(positions);
+        }
+        if (_draftCache is null || _draftCache.Capacity < positions)
+        {
+            _draftCache?.Dispose();
+            _draftCache = _draft.CreateCache(positions);
+        }
+        _targetCache.Clear();
+        _draftCache.Clear();
+        _targetCache.EnsureRoom(0, positions);
+        _draftCache.EnsureRoom(0, positions);
+        return (_targetCache, _draftCache);
+    }
+
+    // Drafts up to budget tokens into _block[1..] and their distributions into _q; returns how many.
+    private int Draft(ReadOnlySpan<int> sequence, int budget, StatsCounter stats)
+    {
+        int n = sequence.Length;
+        var cache = DraftCache;
+        for (int i = 0; i < budget; i++)
+        {
+            int start = cache.Length;
+            var feed = i == 0 ? sequence[start..] : _block.AsSpan(i, 1);
+            long t0 = Stopwatch.GetTimestamp();
+            _draft.Forward(feed, start, cache, _draftLogits);
+            stats.DraftCall(Stopwatch.GetElapsedTime(t0));
+            if (_options.DraftPMin > 0f && TopProbability(_draftLogits) < _options.DraftPMin) return i;
+            var q = _q.AsSpan(i * _vocab, _vocab);
+            _sampler.Distribution(_draftLogits, q);
+            _block[i + 1] = Sampler.Draw(q, _sampler.NextUniform());
+        }
+        Debug.Assert(budget == 0 || cache.Length == n + budget - 1);
+        return budget;
+    }
+
+    // Scores the last sequence token plus the drafts in one target pass and runs the acceptance test.
+    private Verdict Verify(ReadOnlySpan<int> sequence, int drafted, StatsCounter stats)
+    {
+        int n = sequence.Length, k = drafted + 1, v = _vocab;
+        var cache = TargetCache;
+        Debug.Assert(cache.Length == n - 1);
+        _block[0] = sequence[n - 1];
+        var logits = _targetLogits.AsSpan(0, k * v);
+        long t0 = Stopwatch.GetTimestamp();
+        _target.Forward(_block.AsSpan(0, k), n - 1, cache, logits);
+        stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+
+        var p = _p.AsSpan(0, k * v);
+        for (int i = 0; i < k; i++) _sampler.Distribution(logits.Slice(i * v, v), p.Slice(i * v, v));
+        for (int i = 0; i < k; i++) _uniforms[i] = _sampler.NextUniform();
+        var q = _q.AsSpan(0, drafted * v);
+        var verdict = Verifier.Verify(p, q, _block.AsSpan(1, drafted), _uniforms.AsSpan(0, k), _options.Lenience, _residual);
+
+        int tested = verdict.Accepted < drafted ? verdict.Accepted + 1 : drafted;
+        for (int i = 0; i < tested; i++) stats.Overlap(Verifier.Overlap(p.Slice(i * v, v), q.Slice(i * v, v)));
+        stats.Round(drafted, verdict.Accepted);
+        return verdict;
+    }
+
+    // The draft's own confidence: softmax at temperature 1, before the sampling transform, so the
+    // threshold means the same under greedy decoding, where q is one-hot.
+    private float TopProbability(ReadOnlySpan<float> logits)
+    {
+        float max = TensorPrimitives.Max(logits);
+        TensorPrimitives.Subtract(logits, max, _confidence);
+        TensorPrimitives.Exp(_confidence, _confidence);
+        return 1f / TensorPrimitives.Sum(_confidence);
+    }
+
+    public void Dispose()
+    {
+        _targetCache?.Dispose();
+        _draftCache?.Dispose();
+    }
+
+    private sealed class StatsCounter(int gammaMax)
+    {
+        private readonly int[] _draftedAt = new int[gammaMax], _acceptedAt = new int[gammaMax], _roundsByGamma = new int[gammaMax + 1];
+        private int _targetCalls, _drafted, _accepted, _verified, _draftCalls;
+        private double _overlap;
+        private TimeSpan _draftTime, _targetTime;
+
+        public void DraftCall(TimeSpan t) { _draftCalls++; _draftTime += t; }
+
+        public void TargetCall(TimeSpan t) { _targetCalls++; _targetTime += t; }
+
+        public void Overlap(double beta) { _verified++; _overlap += beta; }
+
+        public void Round(int drafted, int accepted)
+        {
+            _drafted += drafted;
+            _accepted += accepted;
+            _roundsByGamma[drafted]++;
+            for (int i = 0; i < drafted; i++) _draftedAt[i]++;
+            for (int i = 0; i < accepted; i++) _acceptedAt[i]++;
+        }
+
+        public SpeculativeStats ToStats(int emitted, TimeSpan total) => new()
+        {
+            GammaMax = gammaMax,
+            TargetCalls = _targetCalls,
+            Emitted = emitted,
+            Drafted = _drafted,
+            AcceptedDrafts = _accepted,
+            VerifiedPositions = _verified,
+            OverlapSum = _overlap,
+            DraftedAt = _draftedAt,
+            AcceptedAt = _acceptedAt,
+            RoundsByGamma = _roundsByGamma,
+            DraftCalls = _draftCalls,
+            DraftTime = _draftTime,
+            TargetTime = _targetTime,
+            TotalTime = total,
+        };
+    }
+}

@@ -1,0 +1,25 @@
+namespace DistillSpec.Speculative;
+
+/// <summary>How many tokens the draft proposes per round and how leniently the target accepts them.</summary>
+public sealed record SpeculativeOptions
+{
+    /// <summary>gamma: drafts per round, or its ceiling when Adaptive or DraftPMin cut rounds short.</summary>
+    public int DraftMax { get; init; } = 4;
+
+    /// <summary>Stop drafting once the draft's top probability falls below this; 0 = off.</summary>
+    public float DraftPMin { get; init; }
+
+    /// <summary>Grow gamma by 1 after a fully accepted round, shrink it by 1 when the first draft is rejected.</summary>
+    public bool Adaptive { get; init; }
+
+    /// <summary>eps in (0, 1]: accept when u &lt; p/(eps q); 1 = lossless.</summary>
+    public float Lenience { get; init; } = 1f;
+
+    public SpeculativeOptions Validate()
+    {
+        if (DraftMax < 1) throw new ArgumentOutOfRangeException(nameof(DraftMax), DraftMax, "the draft must propose at least 1 token per round");
+        if (!(DraftPMin >= 0f && DraftPMin < 1f)) throw new ArgumentOutOfRangeException(nameof(DraftPMin), DraftPMin, "draft-p-min must be in [0, 1) (0 = off)");
+        if (!(Lenience > 0f && Lenience <= 1f)) throw new ArgumentOutOfRangeException(nameof(Lenience), Lenience, "lenience must be in (0, 1] (1 = lossless)");
+        return this;
+    }
+}

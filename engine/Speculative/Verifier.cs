@@ -1,0 +1,69 @@
+using DistillSpec.Sampling;
+
+namespace DistillSpec.Speculative;
+
+/// <summary>One verified block: drafts accepted (0..gamma) and the token the target adds after them.</summary>
+public readonly record struct Verdict(int Accepted, int Next);
+
+/// <summary>
+/// The accept/reject rule of speculative sampling on plain spans. Every random number comes in as
+/// an argument, so a GPU kernel given the same distributions and uniforms reaches the same verdict.
+/// </summary>
+public static class Verifier
+{
+    /// <summary>
+    /// p is (gamma+1, vocab): the target at each drafted position plus the one after the last draft.
+    /// q is (gamma, vocab): the draft's distributions the drafted tokens (gamma) were drawn from.
+    /// uniforms (gamma+1) lie in [0, 1): uniforms[i] tests draft i, uniforms[gamma] draws the
+    /// replacement (residual) or the bonus token (p row gamma). residual (vocab) is scratch.
+    /// </summary>
+    public static Verdict Verify(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<int> drafted,
+        ReadOnlySpan<double> uniforms, float lenience, Span<float> residual)
+    {
+        int gamma = drafted.Length, v = residual.Length;
+        if (p.Length != (gamma + 1) * v || q.Length != gamma * v || uniforms.Length != gamma + 1)
+            throw new ArgumentException($"for gamma {gamma} and vocab {v} expected p ({gamma + 1} x {v}), q ({gamma} x {v}) and {gamma + 1} uniforms, " +
+                                        $"got {p.Length}, {q.Length} and {uniforms.Length} values");
+        for (int i = 0; i < gamma; i++)
+        {
+            var pi = p.Slice(i * v, v);
+            var qi = q.Slice(i * v, v);
+            int y = drafted[i];
+            // u is in [0, 1), so u < ratio accepts with probability exactly ratio and never accepts
+            // a token the target gives no mass.
+            if (uniforms[i] < AcceptanceProbability(pi[y], qi[y], lenience)) continue;
+            Residual(pi, qi, residual);
+            return new Verdict(i, Sampler.Draw(residual, uniforms[gamma]));
+        }
+        return new Verdict(gamma, Sampler.Draw(p.Slice(gamma * v, v), uniforms[gamma]));
+    }
+
+    /// <summary>min(1, p(y) / (eps q(y))).</summary>
+    public static double AcceptanceProbability(float p, float q, float lenience) =>
+        q > 0f ? Math.Min(1.0, p / ((double)lenience * q)) : p > 0f ? 1.0 : 0.0;
+
+    /// <summary>
+    /// residual = max(0, p - q) / Z. When p &lt;= q everywhere (possible only by rounding, as both
+    /// sum to 1) there is nothing to renormalise and residual = p.
+    /// </summary>
+    public static void Residual(ReadOnlySpan<float> p, ReadOnlySpan<float> q, Span<float> residual)
+    {
+        double z = 0;
+        for (int t = 0; t < residual.Length; t++)
+        {
+            float r = Math.Max(0f, p[t] - q[t]);
+            residual[t] = r;
+            z += r;
+        }
+        if (z <= 0) { p.CopyTo(residual); return; }
+        for (int t = 0; t < residual.Length; t++) residual[t] = (float)(residual[t] / z);
+    }
+
+    /// <summary>beta = sum_y min(p(y), q(y)) = 1 - TVD(p, q): the chance a lossless test accepts a draft from q.</summary>
+    public static double Overlap(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
+    {
+        double sum = 0;
+        for (int t = 0; t < p.Length; t++) sum += Math.Min(p[t], q[t]);
+        return sum;
+    }
+}

@@ -1,0 +1,36 @@
+using System.CommandLine;
+using DistillSpec.Speculative;
+
+namespace DistillSpec.Cli;
+
+/// <summary>llama.cpp-style options naming the draft model and how it drafts, shared by speculate and bench-sd.</summary>
+internal sealed class DraftOptions
+{
+    public Option<string> Draft { get; } = new("--model-draft", "-md") { Description = "draft model directory; must share the target's vocabulary", Required = true };
+    public Option<int> DraftMax { get; } = new("--draft-max") { Description = "gamma: tokens drafted per round (the ceiling with --adaptive or --draft-p-min)", DefaultValueFactory = _ => 4 };
+    public Option<float> DraftPMin { get; } = new("--draft-p-min") { Description = "stop drafting when the draft's top probability falls below this; 0 = off", DefaultValueFactory = _ => 0f };
+    public Option<bool> Adaptive { get; } = new("--adaptive") { Description = "grow gamma after fully accepted rounds, shrink it after a rejected first draft" };
+    public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "keep generating past end-of-sequence tokens" };
+
+    public void AddTo(Command command, bool withDraftMax = true)
+    {
+        command.Options.Add(Draft);
+        if (withDraftMax)
+        {
+            command.Options.Add(DraftMax);
+            CommonOptions.Check(DraftMax, g => g >= 1, "--draft-max must be at least 1");
+        }
+        command.Options.Add(DraftPMin);
+        command.Options.Add(Adaptive);
+        command.Options.Add(IgnoreEos);
+        CommonOptions.Check(DraftPMin, p => p >= 0 && p < 1, "--draft-p-min must be in [0, 1)");
+    }
+
+    public SpeculativeOptions Speculative(ParseResult r, int? draftMax = null, float lenience = 1f) => new SpeculativeOptions
+    {
+        DraftMax = draftMax ?? r.GetValue(DraftMax),
+        DraftPMin = r.GetValue(DraftPMin),
+        Adaptive = r.GetValue(Adaptive),
+        Lenience = lenience,
+    }.Validate();
+}
