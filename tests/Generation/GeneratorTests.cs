@@ -65,3 +65,26 @@ public sealed class GeneratorTests : IDisposable
             new Generator(model.Transformer, SamplingSettings.GreedyDecoding, 0).Generate(prompt, 64));
     }
 }
+
+public class SequenceScoreTests
+{
+    [Fact]
+    public void NegativeLogLikelihoodMatchesStepByStepSoftmax()
+    {
+        var config = TinyModels.Llama();
+        using var model = new Transformer(config, ModelWeights.Random(config, seed: 8, std: 0.3f), new SimdBackend(1));
+        int[] prompt = [3, 4], continuation = [7, 1, 9];
+        double expected = 0;
+        var sequence = prompt.ToList();
+        foreach (int token in continuation)
+        {
+            using var cache = model.CreateCache();
+            var logits = new float[config.VocabSize];
+            model.Forward(sequence.ToArray(), 0, cache, logits);
+            double z = logits.Sum(l => Math.Exp(l));
+            expected -= Math.Log(Math.Exp(logits[token]) / z);
+            sequence.Add(token);
+        }
+        Assert.Equal(expected / continuation.Length, SequenceScore.MeanNegativeLogLikelihood(model, prompt, continuation), 4);
+    }
+}

@@ -18,15 +18,16 @@ internal static class SpeedupPlot
 
     public static string ColourName(int series) => s_palette[series % s_palette.Length].Name;
 
-    public static void Write(string path, IReadOnlyList<PlotSeries> series)
+    /// <summary>xLabel and leftTitle let other sweeps (e.g. lenience against log-likelihood) reuse the layout.</summary>
+    public static void Write(string path, IReadOnlyList<PlotSeries> series, string xLabel = "gamma", string leftTitle = "tau")
     {
         var canvas = new Canvas(2 * PanelWidth, Height);
-        Panel(canvas, 0, "tau", series, s => s.Tau, reference: null);
-        Panel(canvas, PanelWidth, "speedup", series, s => s.Speedup, reference: 1);
+        Panel(canvas, 0, leftTitle, xLabel, series, s => s.Tau, reference: null);
+        Panel(canvas, PanelWidth, "speedup", xLabel, series, s => s.Speedup, reference: 1);
         canvas.Save(path);
     }
 
-    private static void Panel(Canvas canvas, int x0, string title, IReadOnlyList<PlotSeries> series, Func<PlotSeries, double[]> values, double? reference)
+    private static void Panel(Canvas canvas, int x0, string title, string xLabel, IReadOnlyList<PlotSeries> series, Func<PlotSeries, double[]> values, double? reference)
     {
         var xs = series.SelectMany(s => s.Gamma).ToList();
         var ys = series.SelectMany(values).Where(double.IsFinite).Append(reference ?? 0).ToList();
@@ -52,7 +53,7 @@ internal static class SpeedupPlot
         canvas.Line(left, Top, left, bottom, Ink, 2);
         canvas.Line(left, bottom, left + w, bottom, Ink, 2);
         canvas.Text(left, 10, title, Ink, 3);
-        canvas.Text(left + w - Canvas.TextWidth("gamma"), Height - 16, "gamma", Ink);
+        canvas.Text(left + w - Canvas.TextWidth(xLabel), Height - 16, xLabel, Ink);
         if (reference is double r) canvas.Line(left, Y(r), left + w, Y(r), Ink, 1, dash: 6);
 
         for (int s = 0; s < series.Count; s++)

@@ -1,0 +1,48 @@
+using DistillSpec.Generation;
+using DistillSpec.Models;
+using DistillSpec.Sampling;
+using DistillSpec.Speculative;
+
+namespace DistillSpec.Cli.Reproduce;
+
+/// <summary>Measures of one (task, draft, temperature, gamma, lenience) cell, summed over the task's prompts.</summary>
+internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, double? TargetNll);
+
+/// <summary>
+/// Runs speculative decoding and, right before it on each prompt, target-only decoding of the same
+/// prompt, length and settings, so machine load drifts alike on both sides of the speed-up.
+/// </summary>
+internal sealed class Measurement(LanguageModel target, int tokens, int seed)
+{
+    public Cell Run(string task, string draftName, Transformer draft, List<int[]> prompts, float temperature, int gamma, float lenience,
+        bool scoreQuality)
+    {
+        var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
+        var options = new SpeculativeOptions { DraftMax = gamma, Lenience = lenience }.Validate();
+        using var decoder = new SpeculativeDecoder(target.Transformer, draft, settings, options, seed);
+        var runs = new List<SpeculativeStats>();
+        double nll = 0;
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            // A fixed length for every prompt: stopping at EOS would give runs of different lengths.
+            var baseline = new Generator(target.Transformer, settings, seed + i).Generate(prompts[i], tokens);
+            var result = decoder.Generate(prompts[i], tokens);
+            runs.Add(result.Stats with { Baseline = BaselineTiming.From(baseline) });
+            if (scoreQuality) nll += SequenceScore.MeanNegativeLogLikelihood(target.Transformer, prompts[i], result.Tokens);
+        }
+        return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), scoreQuality ? nll / prompts.Count : null);
+    }
+
+    /// <summary>The target's own samples scored by itself: the quality lossy decoding gives up from.</summary>
+    public double TargetOnlyNll(List<int[]> prompts, float temperature)
+    {
+        var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
+        double nll = 0;
+        for (int i = 0; i < prompts.Count; i++)
+        {
+            var result = new Generator(target.Transformer, settings, seed + i).Generate(prompts[i], tokens);
+            nll += SequenceScore.MeanNegativeLogLikelihood(target.Transformer, prompts[i], result.Tokens);
+        }
+        return nll / prompts.Count;
+    }
+}

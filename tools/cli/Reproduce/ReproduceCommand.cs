@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Diagnostics;
+using DistillSpec.Backends;
+using DistillSpec.Models;
+using Spectre.Console;
+
+namespace DistillSpec.Cli.Reproduce;
+
+/// <summary>
+/// Regenerates the DistillSpec reproduction report from the models in weights/: plain vs distilled
+/// drafts per task, greedy and T = 1, over a gamma sweep; transfer across tasks; a lossy sweep.
+/// </summary>
+internal static class ReproduceCommand
+{
+    public static Command Create()
+    {
+        var weights = new Option<string>("--weights") { Description = "directory with target/, draft-plain/ and draft-TASK-DIVERGENCE/ models", DefaultValueFactory = _ => "weights" };
+        var tasks = new Option<string>("--tasks") { Description = "TASK=PROMPTS.jsonl pairs", DefaultValueFactory = _ => "code=data/prompts/code.jsonl,prose=data/prompts/prose.jsonl" };
+        var promptCount = new Option<int>("--prompts") { Description = "prompts per task (the first N of each file)", DefaultValueFactory = _ => 16 };
+        var tokens = new Option<int>("--n-predict", "-n") { Description = "tokens generated per prompt", DefaultValueFactory = _ => 48 };
+        var gammas = new Option<string>("--gammas") { Description = "draft lengths to sweep", DefaultValueFactory = _ => "1,3,5" };
+        var lenience = new Option<string>("--lenience") { Description = "lenience values of the lossy sweep", DefaultValueFactory = _ => "1,0.5,0.2,0.1" };
+        var lossyGamma = new Option<int>("--lossy-gamma") { Description = "gamma of the lossy sweep", DefaultValueFactory = _ => 3 };
+        var threads = new Option<int>("--threads", "-t") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var seed = new Option<int>("--seed", "-s") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out", "-o") { Description = "report path prefix (.md, .json and -*.png are written)", DefaultValueFactory = _ => "reports/distillspec" };
+        var command = new Command("reproduce", "regenerate the DistillSpec reproduction report (markdown, JSON, PNG plots) from the shipped models")
+        {
+            weights, tasks, promptCount, tokens, gammas, lenience, lossyGamma, threads, seed, output,
+        };
+        command.SetAction(r => CliErrors.Guard(() => Run(new Settings(
+            r.GetValue(weights)!, ParseTasks(r.GetValue(tasks)!), r.GetValue(promptCount), r.GetValue(tokens),
+            NumberList.Ints(r.GetValue(gammas)!, "--gammas"), NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
+            r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), r.GetValue(output)!))));
+        return command;
+    }
+
+    internal sealed record Settings(string Weights, List<(string Task, string Prompts)> Tasks, int PromptCount, int Tokens,
+        int[] Gammas, float[] Lenience, int LossyGamma, int Threads, int Seed, string Output);
+
+    private static List<(string, string)> ParseTasks(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
+        {
+            var kv = pair.Split('=', 2);
+            return kv.Length == 2 ? (kv[0], kv[1]) : throw new FormatException($"--tasks: '{pair}' is not TASK=PROMPTS.jsonl");
+        }).ToList();
+
+    private static int Run(Settings s)
+    {
+        var clock = Stopwatch.StartNew();
+        var drafts = DraftCatalog.Discover(s.Weights);
+        using var backend = new SimdBackend(s.Threads);
+        using var target = LanguageModel.Load(Path.Combine(s.Weights, "target"), backend);
+        var loaded = drafts.ToDictionary(d => d.Name, d => LanguageModel.Load(d.Directory, backend));
+        try
+        {
+            foreach (var draft in loaded.Values) Speculative.VocabularyCheck.EnsureShared(target, draft);
+            var prompts = s.Tasks.ToDictionary(t => t.Task, t => PromptFile.Read(t.Prompts).Take(s.PromptCount)
+                .Select(text => PromptTokens.Encode(target.Tokenizer, text)).ToList());
+            var measure = new Measurement(target, s.Tokens, s.Seed);
+            measure.Run("warm-up", drafts[0].Name, loaded[drafts[0].Name].Transformer, prompts.Values.First().Take(2).ToList(), 1f, 2, 1f, false);
+
+            var cells = new List<Cell>();
+            var lossyDrafts = drafts.Where(d => d.Plain || d.DistilledOn == s.Tasks[0].Task).ToList();
+            int total = s.Tasks.Count * 2 * drafts.Count * s.Gammas.Length + lossyDrafts.Count * s.Lenience.Length;
+            var nll = new Dictionary<string, double>();
+            AnsiConsole.Progress().Start(progress =>
+            {
+                var bar = progress.AddTask("reproduce", maxValue: total);
+                foreach (var (task, _) in s.Tasks)
+                    foreach (float temperature in new[] { 0f, 1f })
+                        foreach (var draft in drafts)
+                            foreach (int gamma in s.Gammas)
+                            {
+                                cells.Add(measure.Run(task, draft.Name, loaded[draft.Name].Transformer, prompts[task], temperature, gamma, 1f, false));
+                                bar.Increment(1);
+                            }
+                // Lossy SD on the first task at T = 1, where lenience changes decisions (greedy ones are one-hot).
+                string lossyTask = s.Tasks[0].Task;
+                nll["target_only"] = measure.TargetOnlyNll(prompts[lossyTask], 1f);
+                foreach (var draft in lossyDrafts)
+                    foreach (float eps in s.Lenience)
+                    {
+                        cells.Add(measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps, true));
+                        bar.Increment(1);
+                    }
+            });
+            var models = new List<(string Name, LanguageModel Model)> { ("target", target) };
+            models.AddRange(drafts.Select(d => (d.Name, loaded[d.Name])));
+            var report = new Report(s, drafts, models, cells, nll["target_only"], clock.Elapsed);
+            report.Write();
+            AnsiConsole.MarkupLineInterpolated($"wrote {s.Output}.md, {s.Output}.json and plots in {clock.Elapsed.TotalMinutes:F1} min");
+            foreach (string line in report.Verdicts()) AnsiConsole.WriteLine(line);
+            return 0;
+        }
+        finally
+        {
+            foreach (var model in loaded.Values) model.Dispose();
+        }
+    }
+}
