@@ -11,5 +11,8 @@ var root = new RootCommand("DistillSpec engine: local generation and speculative
     TrainTokenizerCommand.Create(),
     TokenizeCommand.Create(),
     MakePromptsCommand.Create(),
+    TrainCommand.Create(),
+    DistillCommand.Create(),
+    DistillSpec.Cli.Reproduce.ReproduceCommand.Create(),
 };
 return root.Parse(args).Invoke();
