@@ -50,8 +50,11 @@ internal static class ReproduceCommand
         var clock = Stopwatch.StartNew();
         var drafts = DraftCatalog.Discover(s.Weights);
         using var backend = new SimdBackend(s.Threads);
+        // A draft step is a few small matrices: one thread beats paying a cross-core hand-off per op.
+        // Draft and target never run at the same time, so the two backends do not compete for cores.
+        using var draftBackend = new SimdBackend(1);
         using var target = LanguageModel.Load(Path.Combine(s.Weights, "target"), backend);
-        var loaded = drafts.ToDictionary(d => d.Name, d => LanguageModel.Load(d.Directory, backend));
+        var loaded = drafts.ToDictionary(d => d.Name, d => LanguageModel.Load(d.Directory, draftBackend));
         try
         {
             foreach (var draft in loaded.Values) Speculative.VocabularyCheck.EnsureShared(target, draft);
