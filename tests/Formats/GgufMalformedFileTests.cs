@@ -1,6 +1,5 @@
 using DistillSpec.Formats.Gguf;
 using DistillSpec.Models;
-using TempDirectory = DistillSpec.Tests.SafeTensors.TempDirectory;
 
 namespace DistillSpec.Tests.Formats;
 

@@ -4,7 +4,6 @@ using DistillSpec.Backends;
 using DistillSpec.Formats.Gguf;
 using DistillSpec.Models;
 using DistillSpec.Tests.Tokenization;
-using TempDirectory = DistillSpec.Tests.SafeTensors.TempDirectory;
 
 namespace DistillSpec.Tests.Formats;
 

@@ -39,30 +39,30 @@ public class SafeTensorsMalformedFileTests
     {
         "empty" => [],
         "truncated" => [1, 2, 3, 4, 5],
-        "header past end" => TempDirectory.WithPrefix(1000, "{}"),
-        "header too large" => TempDirectory.WithPrefix(200_000_000, "{}"),
-        "bad json" => TempDirectory.Raw("{\"w\": {", 0),
-        "not an object" => TempDirectory.Raw("[1, 2]", 0),
-        "entry not an object" => TempDirectory.Raw("{\"w\": 5}", 0),
-        "missing dtype" => TempDirectory.Raw("{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
-        "missing shape" => TempDirectory.Raw("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8),
-        "missing data_offsets" => TempDirectory.Raw($"{{\"w\":{{{F32x2}}}}}", 8),
-        "dtype not a string" => TempDirectory.Raw("{\"w\":{\"dtype\":3,\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
-        "shape not an array" => TempDirectory.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", 8),
-        "shape has a fraction" => TempDirectory.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8),
-        "offsets wrong arity" => TempDirectory.Raw($"{{\"w\":{{{F32x2},\"data_offsets\":[0]}}}}", 8),
-        "unknown dtype" => TempDirectory.Raw("{\"w\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8),
-        "negative dim" => TempDirectory.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8),
-        "dim too large" => TempDirectory.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296],\"data_offsets\":[0,8]}}", 8),
-        "shape overflow" => TempDirectory.Raw(
+        "header past end" => SafeTensorBytes.WithPrefix(1000, "{}"),
+        "header too large" => SafeTensorBytes.WithPrefix(200_000_000, "{}"),
+        "bad json" => SafeTensorBytes.Raw("{\"w\": {", 0),
+        "not an object" => SafeTensorBytes.Raw("[1, 2]", 0),
+        "entry not an object" => SafeTensorBytes.Raw("{\"w\": 5}", 0),
+        "missing dtype" => SafeTensorBytes.Raw("{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+        "missing shape" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}", 8),
+        "missing data_offsets" => SafeTensorBytes.Raw($"{{\"w\":{{{F32x2}}}}}", 8),
+        "dtype not a string" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":3,\"shape\":[2],\"data_offsets\":[0,8]}}", 8),
+        "shape not an array" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":\"2\",\"data_offsets\":[0,8]}}", 8),
+        "shape has a fraction" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,8]}}", 8),
+        "offsets wrong arity" => SafeTensorBytes.Raw($"{{\"w\":{{{F32x2},\"data_offsets\":[0]}}}}", 8),
+        "unknown dtype" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]}}", 8),
+        "negative dim" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", 8),
+        "dim too large" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296],\"data_offsets\":[0,8]}}", 8),
+        "shape overflow" => SafeTensorBytes.Raw(
             "{\"w\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],\"data_offsets\":[0,8]}}", 8),
-        "shape/size mismatch" => TempDirectory.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 12),
-        "begin after end" => TempDirectory.Raw($"{{\"w\":{{{F32x2},\"data_offsets\":[8,0]}}}}", 8),
-        "end past data" => TempDirectory.Raw($"{{\"w\":{{{F32x2},\"data_offsets\":[0,8]}}}}", 4),
-        "overlap" => TempDirectory.Raw(
+        "shape/size mismatch" => SafeTensorBytes.Raw("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 12),
+        "begin after end" => SafeTensorBytes.Raw($"{{\"w\":{{{F32x2},\"data_offsets\":[8,0]}}}}", 8),
+        "end past data" => SafeTensorBytes.Raw($"{{\"w\":{{{F32x2},\"data_offsets\":[0,8]}}}}", 4),
+        "overlap" => SafeTensorBytes.Raw(
             $"{{\"a\":{{{F32x2},\"data_offsets\":[0,8]}},\"b\":{{{F32x2},\"data_offsets\":[4,12]}}}}", 12),
-        "bad metadata" => TempDirectory.Raw("{\"__metadata__\":{\"k\":1}}", 0),
-        "duplicate tensor" => TempDirectory.Raw(
+        "bad metadata" => SafeTensorBytes.Raw("{\"__metadata__\":{\"k\":1}}", 0),
+        "duplicate tensor" => SafeTensorBytes.Raw(
             $"{{\"w\":{{{F32x2},\"data_offsets\":[0,8]}},\"w\":{{{F32x2},\"data_offsets\":[8,16]}}}}", 16),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
@@ -106,7 +106,7 @@ public class SafeTensorsMalformedFileTests
         using var dir = new TempDirectory();
         string path = dir.File("ok.safetensors");
         // A zero-sized tensor whose offset points inside another range is harmless and must not count as overlap.
-        File.WriteAllBytes(path, TempDirectory.Raw(
+        File.WriteAllBytes(path, SafeTensorBytes.Raw(
             "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"e\":{\"dtype\":\"F16\",\"shape\":[0,3],\"data_offsets\":[4,4]}}  ", 8));
         using var file = SafeTensorsFile.Open(path);
         Assert.Equal(0, file.Info("e").ElementCount);

@@ -92,7 +92,7 @@ public class SafeTensorsTests
                         "\"a\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}," +
                         "\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[4,8]}," +
                         "\"b\":{\"dtype\":\"BF16\",\"shape\":[1,2],\"data_offsets\":[8,12]}}";
-        byte[] bytes = TempDirectory.Raw(header, 12);
+        byte[] bytes = SafeTensorBytes.Raw(header, 12);
         Span<byte> data = bytes.AsSpan(bytes.Length - 12);
         BinaryPrimitives.WriteUInt32LittleEndian(data, 0x40000000);
         BinaryPrimitives.WriteUInt16LittleEndian(data[4..], 0x3C00);

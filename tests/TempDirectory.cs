@@ -1,10 +1,11 @@
-namespace DistillSpec.Tests.Tokenization;
+namespace DistillSpec.Tests;
 
+/// <summary>A unique scratch directory, removed on dispose.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory() => Directory.CreateDirectory(Path);
 
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "distillspec-tok-" + Guid.NewGuid().ToString("N"));
+    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "distillspec-" + Guid.NewGuid().ToString("N"));
 
     public string File(string name) => System.IO.Path.Combine(Path, name);
 

@@ -3,22 +3,9 @@ using System.Text;
 
 namespace DistillSpec.Tests.SafeTensors;
 
-/// <summary>A unique scratch directory removed on dispose, plus helpers to hand-craft safetensors bytes.</summary>
-internal sealed class TempDirectory : IDisposable
+/// <summary>Hand-crafted safetensors bytes, for files our writer would never produce.</summary>
+internal static class SafeTensorBytes
 {
-    public string Path { get; } =
-        System.IO.Path.Combine(System.IO.Path.GetTempPath(), "distillspec-st-" + Guid.NewGuid().ToString("N"));
-
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
-    }
-
     /// <summary>Builds a file from a header text and a data section of <paramref name="dataBytes"/> bytes (0,1,2,...).</summary>
     public static byte[] Raw(string headerJson, int dataBytes)
     {
