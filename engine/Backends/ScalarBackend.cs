@@ -4,25 +4,9 @@ namespace DistillSpec.Backends;
 /// The reference: plain loops that read like the math, double accumulators, one thread.
 /// Every other backend is tested against this one.
 /// </summary>
-public sealed class ScalarBackend : IBackend
+public sealed class ScalarBackend : HostBackend, IBackend
 {
     public string Name => "scalar";
-
-    public Tensor Allocate(int length) => new CpuTensor(length);
-
-    public Tensor Upload(ReadOnlySpan<float> data) => new CpuTensor(data.ToArray());
-
-    public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
-        CpuWeights.Create(data, rows, cols, format);
-
-    public void Download(Tensor source, int offset, Span<float> destination) =>
-        D(source).AsSpan(offset, destination.Length).CopyTo(destination);
-
-    public void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output)
-    {
-        float[] o = D(output);
-        for (int r = 0; r < tokens.Length; r++) CpuWeights.Row(table, tokens[r], dim, o.AsSpan(r * dim, dim));
-    }
 
     public void AddRows(Tensor x, Tensor table, int firstRow, int rows, int dim)
     {
@@ -167,5 +151,4 @@ public sealed class ScalarBackend : IBackend
 
     public void Dispose() { }
 
-    private static float[] D(Tensor t) => ((CpuTensor)t).Data;
 }

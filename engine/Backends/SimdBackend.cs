@@ -6,7 +6,7 @@ namespace DistillSpec.Backends;
 /// CPU backend: TensorPrimitives (Vector512/Vector256) inner loops spread over a persistent
 /// worker pool. Not thread-safe: one model, one caller.
 /// </summary>
-public sealed class SimdBackend : IBackend
+public sealed class SimdBackend : HostBackend, IBackend
 {
     private readonly WorkerPool _pool;
     private readonly MatMulJob _matMul = new();
@@ -23,22 +23,6 @@ public sealed class SimdBackend : IBackend
     public string Name => $"cpu-simd ({Threads} threads)";
 
     public int Threads => _pool.Threads;
-
-    public Tensor Allocate(int length) => new CpuTensor(length);
-
-    public Tensor Upload(ReadOnlySpan<float> data) => new CpuTensor(data.ToArray());
-
-    public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
-        CpuWeights.Create(data, rows, cols, format);
-
-    public void Download(Tensor source, int offset, Span<float> destination) =>
-        D(source).AsSpan(offset, destination.Length).CopyTo(destination);
-
-    public void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output)
-    {
-        float[] o = D(output);
-        for (int r = 0; r < tokens.Length; r++) CpuWeights.Row(table, tokens[r], dim, o.AsSpan(r * dim, dim));
-    }
 
     public void AddRows(Tensor x, Tensor table, int firstRow, int rows, int dim)
     {
@@ -157,8 +141,6 @@ public sealed class SimdBackend : IBackend
         }
         return f;
     }
-
-    private static float[] D(Tensor t) => ((CpuTensor)t).Data;
 
     private sealed class MatMulJob : RangeJob
     {
