@@ -1,5 +1,5 @@
 using DistillSpec.Backends;
-using DistillSpec.Kernels.Profiling;
+using DistillSpec.Profiling;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;

@@ -1,5 +1,5 @@
 using DistillSpec.Backends;
-using DistillSpec.Kernels.Profiling;
+using DistillSpec.Profiling;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -78,6 +78,9 @@ public sealed class IlgpuBackend : IBackend
     public string Name => $"ilgpu-{_accelerator.AcceleratorType.ToString().ToLowerInvariant()} ({_accelerator.Name})";
 
     public Accelerator Accelerator => _accelerator;
+
+    /// <summary>The trace row this backend's launches are recorded on (KernelProfiler.DraftThread for a draft's own backend).</summary>
+    public int TraceThread { get; set; } = KernelProfiler.TargetThread;
 
     /// <summary>Threads per group of the row kernels (norms, matrix-vector, attention, softmax).</summary>
     public int GroupSize => _group;
@@ -271,8 +274,9 @@ public sealed class IlgpuBackend : IBackend
         return buffer;
     }
 
-    // Profiling only: drain the queue so the launch is timed alone.
-    private TimeSpan BeginLaunch()
+    // Profiling only: drain the queue so the launch is timed alone. Internal for the kernels kept
+    // outside this class (DeviceVerifier) to be timed the same way.
+    internal TimeSpan BeginLaunch()
     {
         if (_profiler is null) return default;
         _stream.Synchronize();
@@ -280,7 +284,7 @@ public sealed class IlgpuBackend : IBackend
         return _profiler.Now;
     }
 
-    private void EndLaunch(string name, TimeSpan start)
+    internal void EndLaunch(string name, TimeSpan start)
     {
         if (_profiler is null) return;
         TimeSpan duration;
@@ -296,7 +300,7 @@ public sealed class IlgpuBackend : IBackend
             _stream.Synchronize();
             duration = _profiler.Now - start;
         }
-        _profiler.Record(name, start, duration);
+        _profiler.Record(name, start, duration, TraceThread);
     }
 
     private static int FloorPowerOfTwo(int n) => n < 1 ? 1 : 1 << (31 - int.LeadingZeroCount(n));

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistillSpec.Models;
+using DistillSpec.Profiling;
 using DistillSpec.Sampling;
 
 namespace DistillSpec.Generation;
@@ -13,8 +14,11 @@ public sealed record GenerationResult(
     public double DecodeTokensPerSecond => DecodeSteps / Math.Max(DecodeTime.TotalSeconds, 1e-9);
 }
 
-/// <summary>Plain autoregressive decoding with one model: prefill the prompt, then one token per forward pass.</summary>
-public sealed class Generator(Transformer model, SamplingSettings settings, int seed)
+/// <summary>
+/// Plain autoregressive decoding with one model: prefill the prompt, then one token per forward
+/// pass. A profiler receives the phases prefill, forward and sample.
+/// </summary>
+public sealed class Generator(Transformer model, SamplingSettings settings, int seed, KernelProfiler? profiler = null)
 {
     private readonly Sampler _sampler = new(settings, model.VocabSize, seed);
 
@@ -34,23 +38,31 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
         var tokens = new List<int>(maxTokens);
 
         var clock = Stopwatch.StartNew();
-        model.Forward(prompt, 0, cache, logits);
+        using (KernelProfiler.Phase(profiler, "prefill"))
+            model.Forward(prompt, 0, cache, logits);
         var promptTime = clock.Elapsed;
 
         clock.Restart();
         int steps = 0;
         var reason = StopReason.MaxTokens;
-        int next = _sampler.Sample(logits, probabilities);
+        int next = Sample(logits, probabilities);
         while (true)
         {
             tokens.Add(next);
             onToken?.Invoke(next);
             if (stopTokens?.Contains(next) == true) { reason = StopReason.EndOfSequence; break; }
             if (tokens.Count == maxTokens) break;
-            model.Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, logits);
+            using (KernelProfiler.Phase(profiler, "forward"))
+                model.Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, logits);
             steps++;
-            next = _sampler.Sample(logits, probabilities);
+            next = Sample(logits, probabilities);
         }
         return new GenerationResult([.. tokens], prompt.Length, promptTime, steps, clock.Elapsed, reason);
+    }
+
+    private int Sample(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        using var phase = KernelProfiler.Phase(profiler, "sample");
+        return _sampler.Sample(logits, probabilities);
     }
 }

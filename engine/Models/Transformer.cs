@@ -50,8 +50,7 @@ public sealed class Transformer : IDisposable
         bool all = logits.Length == k * v;
         if (!all && logits.Length != v)
             throw new ArgumentException($"logits must hold {k} x {v} (every position) or {v} (last position) floats, got {logits.Length}", nameof(logits));
-        foreach (int t in tokens)
-            if ((uint)t >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), t, $"token id outside the vocabulary of {v}");
+        CheckTokens(tokens);
         cache.EnsureRoom(startPos, k);
         cache.SetLength(startPos);
         for (int done = 0; done < k; done += ChunkRows)
@@ -67,6 +66,31 @@ public sealed class Transformer : IDisposable
             RunChunk(tokens.Slice(done, rows), startPos + done, cache, logitRows);
             _backend.Download(_a.Logits, 0, logits.Slice(all ? done * v : 0, logitRows * v));
         }
+    }
+
+    /// <summary>
+    /// As Forward, but the logits of every position, (k, vocab), stay on the backend in the
+    /// returned tensor, for a consumer on the same device (the fused verifier): nothing is
+    /// downloaded. The tensor belongs to the model and the next forward pass overwrites it;
+    /// k is at most ChunkRows.
+    /// </summary>
+    public Tensor Forward(ReadOnlySpan<int> tokens, int startPos, KvCache cache)
+    {
+        int k = tokens.Length;
+        if (k == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
+        if (k > ChunkRows) throw new ArgumentException($"at most {ChunkRows} positions keep their logits on the backend, got {k}", nameof(tokens));
+        CheckTokens(tokens);
+        cache.EnsureRoom(startPos, k);
+        cache.SetLength(startPos);
+        RunChunk(tokens, startPos, cache, logitRows: k);
+        return _a.Logits;
+    }
+
+    private void CheckTokens(ReadOnlySpan<int> tokens)
+    {
+        int v = Config.VocabSize;
+        foreach (int t in tokens)
+            if ((uint)t >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), t, $"token id outside the vocabulary of {v}");
     }
 
     // Only the last logitRows positions go through the final norm and output head.

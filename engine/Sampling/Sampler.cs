@@ -9,16 +9,14 @@ namespace DistillSpec.Sampling;
 /// </summary>
 public sealed class Sampler
 {
-    private readonly float[] _sortKeys;
-    private readonly int[] _sortIndices;
+    private readonly ulong[] _sortKeys;
     private readonly Random _random;
 
     public Sampler(SamplingSettings settings, int vocabSize, int seed)
     {
         Settings = settings.Validate();
         VocabSize = vocabSize;
-        _sortKeys = new float[vocabSize];
-        _sortIndices = new int[vocabSize];
+        _sortKeys = new ulong[vocabSize];
         _random = new Random(seed);
     }
 
@@ -71,30 +69,32 @@ public sealed class Sampler
     }
 
     // Keeps the top-k tokens, then the smallest prefix of them whose mass reaches top-p, renormalised.
+    // Ties in probability go to the lower token id, as greedy's argmax breaks them, so the kept set
+    // is defined by the values alone (the fused GPU verifier keeps the same one).
     private void Truncate(Span<float> probabilities)
     {
         int n = 0;
         for (int i = 0; i < probabilities.Length; i++)
-            if (probabilities[i] > 0f)
-            {
-                _sortKeys[n] = -probabilities[i];
-                _sortIndices[n++] = i;
-            }
-        // Array.Sort is deterministic for equal input, so the kept set is reproducible.
-        Array.Sort(_sortKeys, _sortIndices, 0, n);
+            if (probabilities[i] > 0f) _sortKeys[n++] = SortKey(probabilities[i], i);
+        Array.Sort(_sortKeys, 0, n);
         int keep = Settings.TopK > 0 ? Math.Min(Settings.TopK, n) : n;
         if (Settings.TopP < 1f)
         {
             double cumulative = 0;
             for (int j = 0; j < keep; j++)
             {
-                cumulative -= _sortKeys[j];
+                cumulative += Probability(_sortKeys[j]);
                 if (cumulative >= Settings.TopP) { keep = j + 1; break; }
             }
         }
         double kept = 0;
-        for (int j = 0; j < keep; j++) kept -= _sortKeys[j];
+        for (int j = 0; j < keep; j++) kept += Probability(_sortKeys[j]);
         probabilities.Clear();
-        for (int j = 0; j < keep; j++) probabilities[_sortIndices[j]] = (float)(-_sortKeys[j] / kept);
+        for (int j = 0; j < keep; j++) probabilities[(int)(uint)_sortKeys[j]] = (float)(Probability(_sortKeys[j]) / kept);
     }
+
+    // Ascending keys = descending probability, then ascending id: a positive float orders as its bits.
+    private static ulong SortKey(float p, int id) => (ulong)(uint)(int.MaxValue - BitConverter.SingleToInt32Bits(p)) << 32 | (uint)id;
+
+    private static float Probability(ulong key) => BitConverter.Int32BitsToSingle(int.MaxValue - (int)(key >> 32));
 }

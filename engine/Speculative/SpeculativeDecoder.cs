@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using DistillSpec.Generation;
 using DistillSpec.Models;
+using DistillSpec.Profiling;
 using DistillSpec.Sampling;
 
 namespace DistillSpec.Speculative;
@@ -21,12 +22,17 @@ public sealed record SpeculativeResult(
 /// holding positions [0, n-1) and the draft cache at most that; the last token (and, after a fully
 /// accepted round, the last draft too, which the draft never ran) is fed at the round's first draft
 /// step. Rolling back is then one Truncate per cache to the accepted length.
+/// With an IDeviceVerifier (the target on a GPU), the target's logits never leave the device:
+/// the verifier computes p, the verdict and the next token there. Without one, p is computed
+/// here and Verifier decides; both consume the same uniforms.
 /// </remarks>
 public sealed class SpeculativeDecoder : IDisposable
 {
     private readonly Transformer _target, _draft;
     private readonly SpeculativeOptions _options;
     private readonly Sampler _sampler;
+    private readonly IDeviceVerifier? _deviceVerifier;
+    private readonly KernelProfiler? _profiler;
     private KvCache? _targetCache, _draftCache;
     private readonly int _vocab;
     private readonly float[] _draftLogits, _confidence;  // (vocab)
@@ -35,8 +41,12 @@ public sealed class SpeculativeDecoder : IDisposable
     private readonly float[] _residual;                  // (vocab)
     private readonly int[] _block;                       // (gammaMax+1): last sequence token, then the drafts
     private readonly double[] _uniforms;                 // (gammaMax+1)
+    private readonly double[] _overlaps;                 // (gammaMax)
 
-    public SpeculativeDecoder(Transformer target, Transformer draft, SamplingSettings settings, SpeculativeOptions options, int seed)
+    /// <param name="deviceVerifier">Verifies on the target's device; only for a target on that device's backend.</param>
+    /// <param name="profiler">Receives the phases: prefill, draft, verify (the target pass) and sample (p, accept/reject, next token).</param>
+    public SpeculativeDecoder(Transformer target, Transformer draft, SamplingSettings settings, SpeculativeOptions options, int seed,
+        IDeviceVerifier? deviceVerifier = null, KernelProfiler? profiler = null)
     {
         if (target.VocabSize != draft.VocabSize)
             throw new ArgumentException($"target and draft must share a vocabulary, but the target has {target.VocabSize} ids and the draft {draft.VocabSize}");
@@ -54,6 +64,9 @@ public sealed class SpeculativeDecoder : IDisposable
         _residual = new float[_vocab];
         _block = new int[g + 1];
         _uniforms = new double[g + 1];
+        _overlaps = new double[g];
+        _deviceVerifier = deviceVerifier;
+        _profiler = profiler;
     }
 
     public SpeculativeOptions Options => _options;
@@ -79,6 +92,7 @@ public sealed class SpeculativeDecoder : IDisposable
         var clock = Stopwatch.StartNew();
         if (prompt.Length > 1)
         {
+            using var prefill = KernelProfiler.Phase(_profiler, "prefill");
             _target.Forward(prompt[..^1], 0, targetCache, _draftLogits);
             _draft.Forward(prompt[..^1], 0, draftCache, _draftLogits);
         }
@@ -89,7 +103,9 @@ public sealed class SpeculativeDecoder : IDisposable
         while (emitted < maxTokens && reason == StopReason.MaxTokens)
         {
             // A round emits at most drafted + 1 tokens, so this never overshoots maxTokens.
-            int drafted = Draft(CollectionsMarshal.AsSpan(sequence), Math.Min(gamma, maxTokens - emitted - 1), stats);
+            int drafted;
+            using (KernelProfiler.Phase(_profiler, "draft"))
+                drafted = Draft(CollectionsMarshal.AsSpan(sequence), Math.Min(gamma, maxTokens - emitted - 1), stats);
             var verdict = Verify(CollectionsMarshal.AsSpan(sequence), drafted, stats);
 
             for (int i = 0; i <= verdict.Accepted && reason == StopReason.MaxTokens; i++)
@@ -166,22 +182,50 @@ public sealed class SpeculativeDecoder : IDisposable
         var cache = TargetCache;
         Debug.Assert(cache.Length == n - 1);
         _block[0] = sequence[n - 1];
+        var block = _block.AsSpan(0, k);
+        var q = _q.AsSpan(0, drafted * v);
+        if (_deviceVerifier is not null && k <= Transformer.ChunkRows) return VerifyOnDevice(block, n - 1, q, stats);
+
         var logits = _targetLogits.AsSpan(0, k * v);
         long t0 = Stopwatch.GetTimestamp();
-        _target.Forward(_block.AsSpan(0, k), n - 1, cache, logits);
+        using (KernelProfiler.Phase(_profiler, "verify"))
+            _target.Forward(block, n - 1, cache, logits);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
 
+        using var sample = KernelProfiler.Phase(_profiler, "sample");
         var p = _p.AsSpan(0, k * v);
         for (int i = 0; i < k; i++) _sampler.Distribution(logits.Slice(i * v, v), p.Slice(i * v, v));
         for (int i = 0; i < k; i++) _uniforms[i] = _sampler.NextUniform();
-        var q = _q.AsSpan(0, drafted * v);
-        var verdict = Verifier.Verify(p, q, _block.AsSpan(1, drafted), _uniforms.AsSpan(0, k), _options.Lenience, _residual);
+        var verdict = Verifier.Verify(p, q, block[1..], _uniforms.AsSpan(0, k), _options.Lenience, _residual);
 
-        int tested = verdict.Accepted < drafted ? verdict.Accepted + 1 : drafted;
-        for (int i = 0; i < tested; i++) stats.Overlap(Verifier.Overlap(p.Slice(i * v, v), q.Slice(i * v, v)));
-        stats.Round(drafted, verdict.Accepted);
+        int tested = Tested(verdict, drafted);
+        for (int i = 0; i < tested; i++) _overlaps[i] = Verifier.Overlap(p.Slice(i * v, v), q.Slice(i * v, v));
+        stats.Round(drafted, verdict.Accepted, _overlaps.AsSpan(0, tested));
         return verdict;
     }
+
+    // The target's call time includes the verifier: its read-back is where the queued device work
+    // is waited for.
+    private Verdict VerifyOnDevice(ReadOnlySpan<int> block, int start, ReadOnlySpan<float> q, StatsCounter stats)
+    {
+        int k = block.Length;
+        long t0 = Stopwatch.GetTimestamp();
+        Backends.Tensor logits;
+        using (KernelProfiler.Phase(_profiler, "verify"))
+            logits = _target.Forward(block, start, TargetCache);
+        for (int i = 0; i < k; i++) _uniforms[i] = _sampler.NextUniform();
+        Verdict verdict;
+        using (KernelProfiler.Phase(_profiler, "sample"))
+            verdict = _deviceVerifier!.Verify(logits, _vocab, q, block[1..], _uniforms.AsSpan(0, k), _sampler.Settings, _options.Lenience, _overlaps);
+        stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+        if ((uint)verdict.Accepted > (uint)(k - 1) || (uint)verdict.Next >= (uint)_vocab)
+            throw new InvalidOperationException($"the device verifier returned {verdict} for {k - 1} drafts and a vocabulary of {_vocab}");
+        stats.Round(k - 1, verdict.Accepted, _overlaps.AsSpan(0, Tested(verdict, k - 1)));
+        return verdict;
+    }
+
+    // Positions whose acceptance test ran and whose prefix is kept: the accepted ones and the first rejection.
+    private static int Tested(Verdict verdict, int drafted) => verdict.Accepted < drafted ? verdict.Accepted + 1 : drafted;
 
     // The draft's own confidence: softmax at temperature 1, before the sampling transform, so the
     // threshold means the same under greedy decoding, where q is one-hot.
@@ -210,10 +254,10 @@ public sealed class SpeculativeDecoder : IDisposable
 
         public void TargetCall(TimeSpan t) { _targetCalls++; _targetTime += t; }
 
-        public void Overlap(double beta) { _verified++; _overlap += beta; }
-
-        public void Round(int drafted, int accepted)
+        public void Round(int drafted, int accepted, ReadOnlySpan<double> overlaps)
         {
+            foreach (double beta in overlaps) _overlap += beta;
+            _verified += overlaps.Length;
             _drafted += drafted;
             _accepted += accepted;
             _roundsByGamma[drafted]++;

@@ -12,13 +12,15 @@ internal static class DraftModels
     public static Transformer Random(ModelConfig config, int seed, float std = 0.2f) => Create(config, ModelWeights.Random(config, seed, std));
 
     /// <summary>A "trained-like" draft: the target's weights plus N(0, noise) on every parameter.</summary>
-    public static Transformer Perturbed(ModelWeights target, float noise, int seed)
+    public static Transformer Perturbed(ModelWeights target, float noise, int seed) => Create(target.Config, PerturbedWeights(target, noise, seed));
+
+    public static ModelWeights PerturbedWeights(ModelWeights target, float noise, int seed)
     {
         var copy = ModelWeights.Allocate(target.Config);
         var rng = new Random(seed);
         foreach (var ((_, from, _), (_, to, _)) in target.Parameters().Zip(copy.Parameters()))
             for (int i = 0; i < from.Length; i++) to[i] = from[i] + noise * ModelWeights.Gaussian(rng);
-        return Create(target.Config, copy);
+        return copy;
     }
 
     /// <summary>

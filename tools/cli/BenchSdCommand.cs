@@ -21,7 +21,7 @@ internal static class BenchSdCommand
         var output = new Option<string>("--out", "-o") { Description = "JSON report to write", DefaultValueFactory = _ => "bench-sd.json" };
         var plot = new Option<string?>("--plot") { Description = "PNG of tau and speed-up against gamma" };
         var command = new Command("bench-sd", "sweep speculative decoding settings over prompts; table, JSON report and optional plot");
-        foreach (var option in new Option[] { common.Model, common.Tokens, common.TopK, common.TopP, common.Seed, common.Threads, common.WeightFormat, prompts, gammas, lenience, temps, output, plot })
+        foreach (var option in new Option[] { common.Model, common.Tokens, common.TopK, common.TopP, common.Seed, common.Threads, common.WeightFormat, common.Device, prompts, gammas, lenience, temps, output, plot })
             command.Options.Add(option);
         draft.AddTo(command, withDraftMax: false);
         CommonOptions.Check(common.Tokens, n => n >= 1, "--n-predict must be at least 1");
@@ -46,7 +46,8 @@ internal static class BenchSdCommand
 
     private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, Sweep sweep, List<string> texts, string output, string? plotPath)
     {
-        using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Threads), common.Format(r));
+        using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Device)!,
+            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r));
         var prompts = texts.Select(t => PromptTokens.Encode(pair.Target.Tokenizer, t)).ToList();
         int n = r.GetValue(common.Tokens), seed = r.GetValue(common.Seed);
         var stop = pair.StopTokens(r.GetValue(draftOptions.IgnoreEos));
@@ -77,7 +78,7 @@ internal static class BenchSdCommand
 
         // Redirected output has no terminal width; keep table rows on one line for files and logs.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
-        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Directory}[/], draft [bold]{pair.Draft.Directory}[/], {prompts.Count} prompts x {n} tokens, backend {pair.Backend.Name}");
+        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Directory}[/], draft [bold]{pair.Draft.Directory}[/], {prompts.Count} prompts x {n} tokens, {pair.Devices}");
         AnsiConsole.Write(Table(rows));
         File.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), rows),
             new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
@@ -114,7 +115,9 @@ internal static class BenchSdCommand
     {
         Target = pair.Target.Directory,
         Draft = pair.Draft.Directory,
-        Backend = pair.Backend.Name,
+        TargetBackend = pair.TargetBackend.Name,
+        DraftBackend = pair.DraftBackend.Name,
+        VerifiesOnDevice = pair.Verifier is not null,
         Prompts = prompts,
         TokensPerPrompt = tokens,
         TopK = topK,

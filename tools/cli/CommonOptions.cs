@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DistillSpec.Kernels;
 using DistillSpec.Sampling;
 
 namespace DistillSpec.Cli;
@@ -15,16 +16,29 @@ internal sealed class CommonOptions
     public Option<int> Seed { get; } = new("--seed", "-s") { Description = "random seed", DefaultValueFactory = _ => 1 };
     public Option<string> WeightFormat { get; } = new("--weight-format") { Description = "weight storage: f32, bf16 or q8_0 (compute is f32)", DefaultValueFactory = _ => "f32" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+    public Option<string> Device { get; } = DeviceOption("--device", "the target's (or the only model's) device", "auto");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads, WeightFormat }) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads, WeightFormat, Device }) command.Options.Add(option);
         Check(Tokens, n => n >= 1, "--n-predict must be at least 1");
         Check(Threads, n => n >= 1, "--threads must be at least 1");
         Check(Temperature, t => t >= 0, "--temp must be >= 0 (0 = greedy)");
         Check(TopK, k => k >= 0, "--top-k must be >= 0 (0 = off)");
         Check(TopP, p => p > 0 && p <= 1, "--top-p must be in (0, 1]");
         Check(WeightFormat, f => f is "f32" or "bf16" or "q8_0" or "q8", "--weight-format must be f32, bf16 or q8_0");
+    }
+
+    /// <summary>A device name for DeviceSelector, checked at parse time.</summary>
+    public static Option<string> DeviceOption(string name, string what, string fallback)
+    {
+        var option = new Option<string>(name)
+        {
+            Description = $"{what}: {string.Join(", ", DeviceSelector.Names)} (auto: CUDA, else OpenCL, else cpu; ilgpu-cpu emulates the GPU kernels, slowly)",
+            DefaultValueFactory = _ => fallback,
+        };
+        Check(option, d => DeviceSelector.Names.Contains(d.Trim().ToLowerInvariant()), $"{name} must be one of {string.Join(", ", DeviceSelector.Names)}");
+        return option;
     }
 
     public static void Check<T>(Option<T> option, Func<T, bool> valid, string message) =>

@@ -10,6 +10,7 @@ internal sealed class DraftOptions
     public Option<int> DraftMax { get; } = new("--draft-max") { Description = "gamma: tokens drafted per round (the ceiling with --adaptive or --draft-p-min)", DefaultValueFactory = _ => 4 };
     public Option<float> DraftPMin { get; } = new("--draft-p-min") { Description = "stop drafting when the draft's top probability falls below this; 0 = off", DefaultValueFactory = _ => 0f };
     public Option<bool> Adaptive { get; } = new("--adaptive") { Description = "grow gamma after fully accepted rounds, shrink it after a rejected first draft" };
+    public Option<string> Device { get; } = CommonOptions.DeviceOption("--device-draft", "the draft's device (the usual pairing: target on the GPU, draft on the CPU)", "cpu");
     public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "keep generating past end-of-sequence tokens" };
 
     public void AddTo(Command command, bool withDraftMax = true)
@@ -23,6 +24,7 @@ internal sealed class DraftOptions
         command.Options.Add(DraftPMin);
         command.Options.Add(Adaptive);
         command.Options.Add(IgnoreEos);
+        command.Options.Add(Device);
         CommonOptions.Check(DraftPMin, p => p >= 0 && p < 1, "--draft-p-min must be in [0, 1)");
     }
 

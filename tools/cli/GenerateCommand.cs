@@ -1,7 +1,8 @@
 using System.CommandLine;
-using DistillSpec.Backends;
 using DistillSpec.Generation;
+using DistillSpec.Kernels;
 using DistillSpec.Models;
+using DistillSpec.Profiling;
 
 namespace DistillSpec.Cli;
 
@@ -10,20 +11,23 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var options = new CommonOptions();
+        var profile = new ProfileOption();
         var command = new Command("generate", "generate text with one model, streaming it as it is produced");
         options.AddTo(command);
-        command.SetAction(r => CliErrors.Guard(() => Run(r, options)));
+        profile.AddTo(command);
+        command.SetAction(r => CliErrors.Guard(() => Run(r, options, profile)));
         return command;
     }
 
-    private static int Run(ParseResult r, CommonOptions o)
+    private static int Run(ParseResult r, CommonOptions o, ProfileOption profile)
     {
-        using var backend = new SimdBackend(r.GetValue(o.Threads));
+        var profiler = profile.Create(r);
+        using var backend = DeviceBackend.Open(r.GetValue(o.Device)!, r.GetValue(o.Threads), profiler, "model", KernelProfiler.TargetThread);
         using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend, o.Format(r));
         var tokenizer = model.Tokenizer;
         var prompt = PromptTokens.Encode(tokenizer, r.GetValue(o.Prompt)!);
         var decoder = tokenizer.CreateStreamingDecoder();
-        var generator = new Generator(model.Transformer, o.Sampling(r), r.GetValue(o.Seed));
+        var generator = new Generator(model.Transformer, o.Sampling(r), r.GetValue(o.Seed), profiler);
 
         Console.Write(r.GetValue(o.Prompt));
         var result = generator.Generate(prompt, r.GetValue(o.Tokens), tokenizer.EosIds.ToHashSet(),
@@ -34,6 +38,7 @@ internal static class GenerateCommand
         Console.Error.WriteLine($"model: {model.Directory} ({model.Config.ArchitectureName}), backend: {backend.Name}, weights: {model.Transformer.WeightFormat}");
         Console.Error.WriteLine($"prompt: {result.PromptTokens} tokens in {result.PromptTime.TotalMilliseconds:F1} ms, {result.PromptTokensPerSecond:F1} tokens/s");
         Console.Error.WriteLine($"decode: {result.DecodeSteps} steps in {result.DecodeTime.TotalMilliseconds:F1} ms, {result.DecodeTokensPerSecond:F1} tokens/s (stop: {result.StopReason})");
+        if (profiler is not null) Console.Error.Write(profile.Report(r, profiler, backend is IlgpuBackend));
         return 0;
     }
 }
