@@ -19,35 +19,15 @@ public class BackendOpsTests
         _ => throw new ArgumentException(name),
     };
 
-    private readonly ScalarBackend _reference = new();
-    private readonly Random _random = new(1234);
+    private readonly ReferenceComparison _check = new();
 
-    private float[] RandomArray(int n, float scale = 1f) =>
-        Enumerable.Range(0, n).Select(_ => (float)(_random.NextDouble() * 2 - 1) * scale).ToArray();
+    private float[] RandomArray(int n, float scale = 1f) => _check.RandomArray(n, scale);
 
-    /// <summary>Runs op on the reference and on the backend with copies of the same inputs; compares tensor `checkIndex`.</summary>
-    private void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f)
-    {
-        var refTensors = inputs.Select(a => _reference.Upload(a)).ToArray();
-        var testTensors = inputs.Select(a => backend.Upload(a)).ToArray();
-        op(_reference, refTensors);
-        op(backend, testTensors);
-        var expected = new float[inputs[checkIndex].Length];
-        var actual = new float[inputs[checkIndex].Length];
-        _reference.Download(refTensors[checkIndex], 0, expected);
-        backend.Download(testTensors[checkIndex], 0, actual);
-        AssertClose(expected, actual, tolerance);
-    }
+    private void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f) =>
+        _check.Compare(backend, inputs, op, checkIndex, tolerance);
 
-    internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        float scale = 1e-6f;
-        foreach (float e in expected) scale = Math.Max(scale, Math.Abs(e));
-        for (int i = 0; i < expected.Length; i++)
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * Math.Max(1f, scale),
-                $"index {i}: expected {expected[i]}, got {actual[i]} (tolerance {tolerance} x scale {scale})");
-    }
+    internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance) =>
+        ReferenceComparison.AssertClose(expected, actual, tolerance);
 
     [Theory, MemberData(nameof(Backends))]
     public void MatMulMatchesReference(string name)
@@ -124,25 +104,26 @@ public class BackendOpsTests
     [Fact]
     public void ReferenceMatchesHandComputedValues()
     {
+        var reference = new ScalarBackend();
         // y = x W^T + b with x = [1, 2], W = [[1, 0], [1, 1], [0, -1]], b = [0, 1, 2]
-        var y = _reference.Allocate(3);
-        _reference.MatMul(_reference.Upload([1f, 2f]), 1, 2, _reference.Upload([1f, 0f, 1f, 1f, 0f, -1f]), 3, _reference.Upload([0f, 1f, 2f]), y);
+        var y = reference.Allocate(3);
+        reference.MatMul(reference.Upload([1f, 2f]), 1, 2, reference.Upload([1f, 0f, 1f, 1f, 0f, -1f]), 3, reference.Upload([0f, 1f, 2f]), y);
         Assert.Equal([1f, 4f, 0f], ((CpuTensor)y).Data);
 
         // RoPE at position 1, headDim 2, theta irrelevant for i = 0: rotation by 1 radian.
-        var x = _reference.Upload([1f, 0f]);
-        _reference.Rope(x, 1, 1, 2, 1, 10000f);
+        var x = reference.Upload([1f, 0f]);
+        reference.Rope(x, 1, 1, 2, 1, 10000f);
         Assert.Equal(MathF.Cos(1f), ((CpuTensor)x).Data[0], 5);
         Assert.Equal(MathF.Sin(1f), ((CpuTensor)x).Data[1], 5);
 
         // RMSNorm of [3, 4] with unit gain: rms = sqrt(12.5).
-        var n = _reference.Allocate(2);
-        _reference.RmsNorm(_reference.Upload([3f, 4f]), _reference.Upload([1f, 1f]), 1, 2, 0f, n);
+        var n = reference.Allocate(2);
+        reference.RmsNorm(reference.Upload([3f, 4f]), reference.Upload([1f, 1f]), 1, 2, 0f, n);
         Assert.Equal(3 / MathF.Sqrt(12.5f), ((CpuTensor)n).Data[0], 5);
 
         // GELU(1) with the tanh approximation.
-        var g = _reference.Upload([1f]);
-        _reference.Gelu(g, 1);
+        var g = reference.Upload([1f]);
+        reference.Gelu(g, 1);
         Assert.Equal(0.841192f, ((CpuTensor)g).Data[0], 5);
     }
 }

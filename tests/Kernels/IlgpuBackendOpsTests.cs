@@ -13,33 +13,14 @@ namespace DistillSpec.Tests.Kernels;
 [Collection(CpuAcceleratorCollection.Name)]
 public class IlgpuBackendOpsTests(CpuAcceleratorFixture gpu)
 {
-    private readonly ScalarBackend _reference = new();
-    private readonly Random _random = new(1234);
+    private readonly ReferenceComparison _check = new();
 
     public static TheoryData<string> Backends => CpuAcceleratorFixture.Backends;
 
-    private float[] RandomArray(int n, float scale = 1f) =>
-        Enumerable.Range(0, n).Select(_ => (float)(_random.NextDouble() * 2 - 1) * scale).ToArray();
+    private float[] RandomArray(int n, float scale = 1f) => _check.RandomArray(n, scale);
 
-    private void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f)
-    {
-        var refTensors = inputs.Select(a => _reference.Upload(a)).ToArray();
-        var testTensors = inputs.Select(a => backend.Upload(a)).ToArray();
-        try
-        {
-            op(_reference, refTensors);
-            op(backend, testTensors);
-            var expected = new float[inputs[checkIndex].Length];
-            var actual = new float[inputs[checkIndex].Length];
-            _reference.Download(refTensors[checkIndex], 0, expected);
-            backend.Download(testTensors[checkIndex], 0, actual);
-            BackendOpsTests.AssertClose(expected, actual, tolerance);
-        }
-        finally
-        {
-            foreach (var t in testTensors) t.Dispose();
-        }
-    }
+    private void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f) =>
+        _check.Compare(backend, inputs, op, checkIndex, tolerance);
 
     [Theory, MemberData(nameof(Backends))]
     public void MatMulMatchesReference(string name)
@@ -150,7 +131,7 @@ public class IlgpuBackendOpsTests(CpuAcceleratorFixture gpu)
     public void BadArgumentsAreRejectedOnTheHost()
     {
         var b = gpu.Wide;
-        using var cpu = _reference.Allocate(4);
+        using var cpu = new ScalarBackend().Allocate(4);
         using var y = b.Allocate(4);
         Assert.Throws<ArgumentException>(() => b.Add(y, cpu, 4));
         using var table = b.Allocate(3 * 2);
