@@ -14,6 +14,9 @@ internal static unsafe class GemmKernel
         where TW : struct, IWeightRows
     {
         int o = oStart;
+        // Decode: eight weight rows in flight per step keep more memory streams and FMA chains busy.
+        if (rows == 1)
+            for (; o + 8 <= oEnd; o += 8) Block1x8(x, inDim, w, o, bias, y);
         for (; o + 4 <= oEnd; o += 4)
         {
             int r = 0;
@@ -70,6 +73,27 @@ internal static unsafe class GemmKernel
             c3 = Fma(a, w.Load(o + 3, i), c3);
         }
         Store(y, o, bias, i, n, x, w, c0, c1, c2, c3);
+    }
+
+    private static void Block1x8<TW>(float* x, int n, TW w, int o, float* bias, float* y) where TW : struct, IWeightRows
+    {
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector256<float> c4 = default, c5 = default, c6 = default, c7 = default;
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var a = Vector256.Load(x + i);
+            c0 = Fma(a, w.Load(o, i), c0);
+            c1 = Fma(a, w.Load(o + 1, i), c1);
+            c2 = Fma(a, w.Load(o + 2, i), c2);
+            c3 = Fma(a, w.Load(o + 3, i), c3);
+            c4 = Fma(a, w.Load(o + 4, i), c4);
+            c5 = Fma(a, w.Load(o + 5, i), c5);
+            c6 = Fma(a, w.Load(o + 6, i), c6);
+            c7 = Fma(a, w.Load(o + 7, i), c7);
+        }
+        Store(y, o, bias, i, n, x, w, c0, c1, c2, c3);
+        Store(y, o + 4, bias, i, n, x, w, c4, c5, c6, c7);
     }
 
     private static float Block1x1<TW>(float* x, int n, TW w, int o) where TW : struct, IWeightRows
