@@ -16,14 +16,12 @@ public static class SequenceScore
         var logits = new float[sequence.Length * v];
         using var cache = model.CreateCache(sequence.Length);
         model.Forward(sequence, 0, cache, logits);
+        var logProbabilities = new double[v];
         double total = 0;
         for (int j = 0; j < continuation.Length; j++)
         {
-            var row = logits.AsSpan((prompt.Length - 1 + j) * v, v);
-            double max = double.NegativeInfinity, sum = 0;
-            foreach (float x in row) max = Math.Max(max, x);
-            foreach (float x in row) sum += Math.Exp(x - max);
-            total += max + Math.Log(sum) - row[continuation[j]];
+            Numerics.Softmax.Log(logits.AsSpan((prompt.Length - 1 + j) * v, v), 1f, logProbabilities);
+            total -= logProbabilities[continuation[j]];
         }
         return total / continuation.Length;
     }

@@ -50,9 +50,7 @@ public sealed class Transformer : IDisposable
         bool all = logits.Length == k * v;
         if (!all && logits.Length != v)
             throw new ArgumentException($"logits must hold {k} x {v} (every position) or {v} (last position) floats, got {logits.Length}", nameof(logits));
-        CheckTokens(tokens);
-        cache.EnsureRoom(startPos, k);
-        cache.SetLength(startPos);
+        Begin(tokens, startPos, cache);
         for (int done = 0; done < k; done += ChunkRows)
         {
             int rows = Math.Min(ChunkRows, k - done);
@@ -77,20 +75,21 @@ public sealed class Transformer : IDisposable
     public Tensor Forward(ReadOnlySpan<int> tokens, int startPos, KvCache cache)
     {
         int k = tokens.Length;
-        if (k == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
         if (k > ChunkRows) throw new ArgumentException($"at most {ChunkRows} positions keep their logits on the backend, got {k}", nameof(tokens));
-        CheckTokens(tokens);
-        cache.EnsureRoom(startPos, k);
-        cache.SetLength(startPos);
+        Begin(tokens, startPos, cache);
         RunChunk(tokens, startPos, cache, logitRows: k);
         return _a.Logits;
     }
 
-    private void CheckTokens(ReadOnlySpan<int> tokens)
+    // Checks the tokens and the room in the cache, then drops whatever was cached at or after startPos.
+    private void Begin(ReadOnlySpan<int> tokens, int startPos, KvCache cache)
     {
+        if (tokens.Length == 0) throw new ArgumentException("no tokens to run", nameof(tokens));
         int v = Config.VocabSize;
         foreach (int t in tokens)
             if ((uint)t >= (uint)v) throw new ArgumentOutOfRangeException(nameof(tokens), t, $"token id outside the vocabulary of {v}");
+        cache.EnsureRoom(startPos, tokens.Length);
+        cache.SetLength(startPos);
     }
 
     // Only the last logitRows positions go through the final norm and output head.

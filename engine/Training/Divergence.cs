@@ -51,8 +51,8 @@ public sealed record Divergence(DivergenceKind Kind, double Beta = 0.5)
         var logP = work[..v];
         var logQ = work.Slice(v, v);
         var g = work.Slice(2 * v, v);
-        LogSoftmax(teacher, temperature, logP);
-        LogSoftmax(student, temperature, logQ);
+        Numerics.Softmax.Log(teacher, temperature, logP);
+        Numerics.Softmax.Log(student, temperature, logQ);
         double value = 0;
         // g = dD/dq for every divergence below but FKL, whose logit gradient is simply q - p.
         switch (Kind)
@@ -135,15 +135,5 @@ public sealed record Divergence(DivergenceKind Kind, double Beta = 0.5)
         double sum = 0;
         foreach (double v in values) sum += v;   // in row order, so the mean does not depend on threads
         return sum / count;
-    }
-
-    public static void LogSoftmax(ReadOnlySpan<float> logits, float temperature, Span<double> output)
-    {
-        double max = double.NegativeInfinity;
-        foreach (float z in logits) max = Math.Max(max, z / (double)temperature);
-        double sum = 0;
-        for (int i = 0; i < logits.Length; i++) sum += Math.Exp(logits[i] / (double)temperature - max);
-        double logZ = max + Math.Log(sum);
-        for (int i = 0; i < logits.Length; i++) output[i] = logits[i] / (double)temperature - logZ;
     }
 }
