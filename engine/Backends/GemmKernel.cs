@@ -16,7 +16,7 @@ internal static unsafe class GemmKernel
         int o = oStart;
         // Decode: eight weight rows in flight per step keep more memory streams and FMA chains busy.
         if (rows == 1)
-            for (; o + 8 <= oEnd; o += 8) Block1x8(x, inDim, w, o, bias, y);
+            for (; o + 8 <= oEnd; o += 8) Block1x8(x, inDim, w, o, bias, y, o + 16 <= oEnd);
         for (; o + 4 <= oEnd; o += 4)
         {
             int r = 0;
@@ -75,13 +75,20 @@ internal static unsafe class GemmKernel
         Store(y, o, bias, i, n, x, w, c0, c1, c2, c3);
     }
 
-    private static void Block1x8<TW>(float* x, int n, TW w, int o, float* bias, float* y) where TW : struct, IWeightRows
+    private static void Block1x8<TW>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch) where TW : struct, IWeightRows
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         Vector256<float> c4 = default, c5 = default, c6 = default, c7 = default;
+        // Rows this short end before the hardware prefetcher has learnt them, so while this
+        // block's eight rows stream in, the next block (contiguous, 8n elements) is requested
+        // linearly: 64 of its elements per step, the same pace this block is consumed at.
+        long next = (o + 8L) * n;
+        int line = w.ElementsPerLine;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
+            if (prefetch)
+                for (int e = 0; e < 64; e += line) w.Prefetch(next + i * 8L + e);
             var a = Vector256.Load(x + i);
             c0 = Fma(a, w.Load(o, i), c0);
             c1 = Fma(a, w.Load(o + 1, i), c1);

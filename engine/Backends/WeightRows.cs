@@ -12,6 +12,12 @@ internal interface IWeightRows
 {
     Vector256<float> Load(long row, int i);
     float At(long row, int i);
+
+    // Asks for the cache line holding element `element` of the row-major matrix, ahead of use.
+    void Prefetch(long element);
+
+    // Elements one cache line holds, so a caller can touch each line once.
+    int ElementsPerLine { get; }
 }
 
 internal readonly unsafe struct F32Rows(float* w, int cols) : IWeightRows
@@ -20,6 +26,11 @@ internal readonly unsafe struct F32Rows(float* w, int cols) : IWeightRows
     public Vector256<float> Load(long row, int i) => Vector256.Load(w + row * cols + i);
 
     public float At(long row, int i) => w[row * cols + i];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(long element) { if (Sse.IsSupported) Sse.Prefetch1(w + element); }
+
+    public int ElementsPerLine => 16;
 }
 
 internal readonly unsafe struct Bf16Rows(ushort* w, int cols) : IWeightRows
@@ -36,6 +47,11 @@ internal readonly unsafe struct Bf16Rows(ushort* w, int cols) : IWeightRows
     }
 
     public float At(long row, int i) => BitConverter.UInt32BitsToSingle((uint)w[row * cols + i] << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(long element) { if (Sse.IsSupported) Sse.Prefetch1(w + element); }
+
+    public int ElementsPerLine => 32;
 }
 
 internal readonly unsafe struct Q8Rows(sbyte* q, float* scales, int cols) : IWeightRows
@@ -56,4 +72,14 @@ internal readonly unsafe struct Q8Rows(sbyte* q, float* scales, int cols) : IWei
         long at = row * cols + i;
         return q[at] * scales[at / WeightFormats.Q8BlockSize];
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Prefetch(long element)
+    {
+        if (!Sse.IsSupported) return;
+        Sse.Prefetch1(q + element);
+        Sse.Prefetch1(scales + element / WeightFormats.Q8BlockSize);
+    }
+
+    public int ElementsPerLine => 64;
 }
