@@ -220,27 +220,23 @@ public sealed class SimdBackend : HostBackend, IBackend
         public void Set(float[] q, float[] k, float[] v, int startPos, int heads, int kvHeads, int headDim, float[] output) =>
             (_q, _k, _v, _startPos, _heads, _kvHeads, _headDim, _out) = (q, k, v, startPos, heads, kvHeads, headDim, output);
 
-        // Items are (row, head) pairs; each worker owns a score buffer sized to the cache.
-        public override void Run(int start, int end, int worker)
+        // Items are (row, head) pairs; a worker takes its heads of each row together, with a
+        // score buffer of its own sized to the cache.
+        public override unsafe void Run(int start, int end, int worker)
         {
             int kvDim = _kvHeads * _headDim, group = _heads / _kvHeads;
             float scale = 1f / MathF.Sqrt(_headDim);
-            for (int item = start; item < end; item++)
-            {
-                int r = item / _heads, h = item % _heads, visible = _startPos + r + 1;
-                if (_scores[worker] is null || _scores[worker].Length < visible)
-                    _scores[worker] = new float[Math.Max(visible, 256) * 2];
-                var scores = _scores[worker].AsSpan(0, visible);
-                var q = new ReadOnlySpan<float>(_q, (r * _heads + h) * _headDim, _headDim);
-                int kvOffset = h / group * _headDim;
-                for (int t = 0; t < visible; t++)
-                    scores[t] = TensorPrimitives.Dot(q, new ReadOnlySpan<float>(_k, t * kvDim + kvOffset, _headDim)) * scale;
-                Numerics.Softmax.Stable(scores, scores);
-                var output = new Span<float>(_out, (r * _heads + h) * _headDim, _headDim);
-                output.Clear();
-                for (int t = 0; t < visible; t++)
-                    TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(_v, t * kvDim + kvOffset, _headDim), scores[t], output, output);
-            }
+            int most = (_startPos + end / _heads + 1) * Math.Min(_heads, end - start);
+            if (_scores[worker] is null || _scores[worker].Length < most)
+                _scores[worker] = new float[Math.Max(most, 2048) * 2];
+            fixed (float* q = _q, k = _k, v = _v, output = _out, scores = _scores[worker])
+                for (int item = start; item < end;)
+                {
+                    int r = item / _heads, first = item % _heads, last = Math.Min(_heads, first + end - item);
+                    long row = (long)r * _heads * _headDim;
+                    AttentionKernel.Heads(q + row, k, v, first, last, group, _headDim, kvDim, _startPos + r + 1, scale, scores, output + row);
+                    item += last - first;
+                }
         }
     }
 }

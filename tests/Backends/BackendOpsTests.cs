@@ -68,7 +68,7 @@ public class BackendOpsTests
     public void AttentionMatchesReferenceWithGroupedHeads(string name)
     {
         using var b = Create(name);
-        foreach (var (rows, start, heads, kvHeads, headDim) in new[] { (1, 0, 4, 4, 16), (1, 9, 4, 2, 16), (5, 3, 6, 2, 8), (4, 0, 4, 1, 32) })
+        foreach (var (rows, start, heads, kvHeads, headDim) in new[] { (1, 0, 4, 4, 16), (1, 9, 4, 2, 16), (5, 3, 6, 2, 8), (4, 0, 4, 1, 32), (2, 41, 2, 1, 64), (3, 10, 2, 2, 80), (2, 6, 3, 1, 12) })
         {
             int capacity = start + rows + 2;
             Compare(b, [RandomArray(rows * heads * headDim), RandomArray(capacity * kvHeads * headDim), RandomArray(capacity * kvHeads * headDim), new float[rows * heads * headDim]],
