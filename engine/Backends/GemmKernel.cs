@@ -19,9 +19,11 @@ internal static unsafe class GemmKernel
             for (; o + 8 <= oEnd; o += 8) Block1x8(x, inDim, w, o, bias, y, o + 16 <= oEnd);
         for (; o + 4 <= oEnd; o += 4)
         {
+            // The first pass over these four weight rows also requests the next four.
+            bool prefetch = o + 8 <= oEnd;
             int r = 0;
-            for (; r + 4 <= rows; r += 4) Block4x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, outDim);
-            for (; r < rows; r++) Block1x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim);
+            for (; r + 4 <= rows; r += 4, prefetch = false) Block4x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, outDim, prefetch);
+            for (; r < rows; r++, prefetch = false) Block1x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, prefetch);
         }
         for (; o < oEnd; o++)
             for (int r = 0; r < rows; r++)
@@ -31,8 +33,10 @@ internal static unsafe class GemmKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
-    private static void Block4x4<TW>(float* x, int n, TW w, int o, float* bias, float* y, int outDim) where TW : struct, IWeightRows
+    private static void Block4x4<TW>(float* x, int n, TW w, int o, float* bias, float* y, int outDim, bool prefetch) where TW : struct, IWeightRows
     {
+        long next = (o + 4L) * n;
+        int line = w.ElementsPerLine;
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
@@ -41,6 +45,8 @@ internal static unsafe class GemmKernel
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
+            if (prefetch)
+                for (int e = 0; e < 32; e += line) w.Prefetch(next + i * 4L + e);
             var b0 = w.Load(o, i);
             var b1 = w.Load(o + 1, i);
             var b2 = w.Load(o + 2, i);
@@ -60,12 +66,16 @@ internal static unsafe class GemmKernel
         Store(y + 3 * outDim, o, bias, i, n, x3, w, c30, c31, c32, c33);
     }
 
-    private static void Block1x4<TW>(float* x, int n, TW w, int o, float* bias, float* y) where TW : struct, IWeightRows
+    private static void Block1x4<TW>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch) where TW : struct, IWeightRows
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        long next = (o + 4L) * n;
+        int line = w.ElementsPerLine;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
+            if (prefetch)
+                for (int e = 0; e < 32; e += line) w.Prefetch(next + i * 4L + e);
             var a = Vector256.Load(x + i);
             c0 = Fma(a, w.Load(o, i), c0);
             c1 = Fma(a, w.Load(o + 1, i), c1);
