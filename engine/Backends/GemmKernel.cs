@@ -7,6 +7,8 @@ namespace DistillSpec.Backends;
 /// y (rows, outDim) = x (rows, inDim) * W (outDim, inDim)^T + b, for output columns
 /// [oStart, oEnd). Register-blocked 4 x 4: each step loads 4 input and 4 weight vectors and
 /// does 16 FMAs, so a weight row fetched from memory is reused by 4 input rows from registers.
+/// Rows this short (256-1024) end before the hardware prefetcher has learnt them, so the
+/// kernels request the weight rows ahead in software.
 /// </summary>
 internal static unsafe class GemmKernel
 {
@@ -19,11 +21,18 @@ internal static unsafe class GemmKernel
             for (; o + 8 <= oEnd; o += 8) Block1x8(x, inDim, w, o, bias, y, o + 16 <= oEnd);
         for (; o + 4 <= oEnd; o += 4)
         {
-            // The first pass over these four weight rows also requests the next four.
-            bool prefetch = o + 8 <= oEnd;
+            // Only the first pass over these four weight rows requests the ones ahead.
+            bool prefetch = o + 12 <= oEnd;
             int r = 0;
-            for (; r + 4 <= rows; r += 4, prefetch = false) Block4x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, outDim, prefetch);
-            for (; r < rows; r++, prefetch = false) Block1x4(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, prefetch);
+            for (; r + 4 <= rows; r += 4, prefetch = false) Block<TW, Four>(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, outDim, prefetch);
+            // The last 1-3 rows in one pass, so a weight row is loaded (and converted) once per 4 input rows.
+            float* xr = x + (long)r * inDim, yr = y + (long)r * outDim;
+            switch (rows - r)
+            {
+                case 1: Block<TW, One>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
+                case 2: Block<TW, Two>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
+                case 3: Block<TW, Three>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
+            }
         }
         for (; o < oEnd; o++)
             for (int r = 0; r < rows; r++)
@@ -33,9 +42,16 @@ internal static unsafe class GemmKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
-    private static void Block4x4<TW>(float* x, int n, TW w, int o, float* bias, float* y, int outDim, bool prefetch) where TW : struct, IWeightRows
+    /// <summary>
+    /// Input rows [0, TR.Count) (at most 4) against weight rows o..o+3. TR is a type so the JIT
+    /// compiles one kernel per row count, with the unused accumulators gone. When prefetching,
+    /// the weight rows 8 ahead are requested at the pace these four are consumed: far enough
+    /// ahead to cover memory latency at 256-1024 wide rows.
+    /// </summary>
+    private static void Block<TW, TR>(float* x, int n, TW w, int o, float* bias, float* y, int outDim, bool prefetch)
+        where TW : struct, IWeightRows where TR : struct, IRowCount
     {
-        long next = (o + 4L) * n;
+        long ahead = (o + 8L) * n;
         int line = w.ElementsPerLine;
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
@@ -46,43 +62,33 @@ internal static unsafe class GemmKernel
         for (; i + 8 <= n; i += 8)
         {
             if (prefetch)
-                for (int e = 0; e < 32; e += line) w.Prefetch(next + i * 4L + e);
+                for (int e = 0; e < 32; e += line) w.Prefetch(ahead + i * 4L + e);
             var b0 = w.Load(o, i);
             var b1 = w.Load(o + 1, i);
             var b2 = w.Load(o + 2, i);
             var b3 = w.Load(o + 3, i);
             var a = Vector256.Load(x + i);
             c00 = Fma(a, b0, c00); c01 = Fma(a, b1, c01); c02 = Fma(a, b2, c02); c03 = Fma(a, b3, c03);
-            a = Vector256.Load(x1 + i);
-            c10 = Fma(a, b0, c10); c11 = Fma(a, b1, c11); c12 = Fma(a, b2, c12); c13 = Fma(a, b3, c13);
-            a = Vector256.Load(x2 + i);
-            c20 = Fma(a, b0, c20); c21 = Fma(a, b1, c21); c22 = Fma(a, b2, c22); c23 = Fma(a, b3, c23);
-            a = Vector256.Load(x3 + i);
-            c30 = Fma(a, b0, c30); c31 = Fma(a, b1, c31); c32 = Fma(a, b2, c32); c33 = Fma(a, b3, c33);
+            if (TR.Count > 1)
+            {
+                a = Vector256.Load(x1 + i);
+                c10 = Fma(a, b0, c10); c11 = Fma(a, b1, c11); c12 = Fma(a, b2, c12); c13 = Fma(a, b3, c13);
+            }
+            if (TR.Count > 2)
+            {
+                a = Vector256.Load(x2 + i);
+                c20 = Fma(a, b0, c20); c21 = Fma(a, b1, c21); c22 = Fma(a, b2, c22); c23 = Fma(a, b3, c23);
+            }
+            if (TR.Count > 3)
+            {
+                a = Vector256.Load(x3 + i);
+                c30 = Fma(a, b0, c30); c31 = Fma(a, b1, c31); c32 = Fma(a, b2, c32); c33 = Fma(a, b3, c33);
+            }
         }
         Store(y, o, bias, i, n, x, w, c00, c01, c02, c03);
-        Store(y + outDim, o, bias, i, n, x1, w, c10, c11, c12, c13);
-        Store(y + 2 * outDim, o, bias, i, n, x2, w, c20, c21, c22, c23);
-        Store(y + 3 * outDim, o, bias, i, n, x3, w, c30, c31, c32, c33);
-    }
-
-    private static void Block1x4<TW>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch) where TW : struct, IWeightRows
-    {
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        long next = (o + 4L) * n;
-        int line = w.ElementsPerLine;
-        int i = 0;
-        for (; i + 8 <= n; i += 8)
-        {
-            if (prefetch)
-                for (int e = 0; e < 32; e += line) w.Prefetch(next + i * 4L + e);
-            var a = Vector256.Load(x + i);
-            c0 = Fma(a, w.Load(o, i), c0);
-            c1 = Fma(a, w.Load(o + 1, i), c1);
-            c2 = Fma(a, w.Load(o + 2, i), c2);
-            c3 = Fma(a, w.Load(o + 3, i), c3);
-        }
-        Store(y, o, bias, i, n, x, w, c0, c1, c2, c3);
+        if (TR.Count > 1) Store(y + outDim, o, bias, i, n, x1, w, c10, c11, c12, c13);
+        if (TR.Count > 2) Store(y + 2 * outDim, o, bias, i, n, x2, w, c20, c21, c22, c23);
+        if (TR.Count > 3) Store(y + 3 * outDim, o, bias, i, n, x3, w, c30, c31, c32, c33);
     }
 
     private static void Block1x8<TW>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch) where TW : struct, IWeightRows
@@ -143,3 +149,14 @@ internal static unsafe class GemmKernel
         y[o] = s0; y[o + 1] = s1; y[o + 2] = s2; y[o + 3] = s3;
     }
 }
+
+/// <summary>How many input rows a GemmKernel block handles, as a type the JIT specialises on.</summary>
+internal interface IRowCount
+{
+    static abstract int Count { get; }
+}
+
+internal struct One : IRowCount { public static int Count => 1; }
+internal struct Two : IRowCount { public static int Count => 2; }
+internal struct Three : IRowCount { public static int Count => 3; }
+internal struct Four : IRowCount { public static int Count => 4; }
