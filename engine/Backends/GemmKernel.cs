@@ -24,14 +24,18 @@ internal static unsafe class GemmKernel
             // Only the first pass over these four weight rows requests the ones ahead.
             bool prefetch = o + 12 <= oEnd;
             int r = 0;
-            for (; r + 4 <= rows; r += 4, prefetch = false) Block<TW, Four>(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, outDim, prefetch);
-            // The last 1-3 rows in one pass, so a weight row is loaded (and converted) once per 4 input rows.
+            for (; rows - r > 6; r += 4, prefetch = false) Block<TW, Four>(x + (long)r * inDim, inDim, w, o, bias, y + (long)r * outDim, outDim, prefetch);
+            // The last 1-6 rows in one pass, so verification (gamma + 1 <= 6 rows) loads, and
+            // converts, each weight once.
             float* xr = x + (long)r * inDim, yr = y + (long)r * outDim;
             switch (rows - r)
             {
                 case 1: Block<TW, One>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
                 case 2: Block<TW, Two>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
                 case 3: Block<TW, Three>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
+                case 4: Block<TW, Four>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
+                case 5: Block<TW, Five>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
+                case 6: Block<TW, Six>(xr, inDim, w, o, bias, yr, outDim, prefetch); break;
             }
         }
         for (; o < oEnd; o++)
@@ -43,7 +47,7 @@ internal static unsafe class GemmKernel
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
     /// <summary>
-    /// Input rows [0, TR.Count) (at most 4) against weight rows o..o+3. TR is a type so the JIT
+    /// Input rows [0, TR.Count) (at most 6: 24 accumulators, 32 vector registers with AVX-512) against weight rows o..o+3. TR is a type so the JIT
     /// compiles one kernel per row count, with the unused accumulators gone. When prefetching,
     /// the weight rows 8 ahead are requested at the pace these four are consumed: far enough
     /// ahead to cover memory latency at 256-1024 wide rows.
@@ -57,7 +61,9 @@ internal static unsafe class GemmKernel
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        float* x1 = x + n, x2 = x1 + n, x3 = x2 + n;
+        Vector256<float> c40 = default, c41 = default, c42 = default, c43 = default;
+        Vector256<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        float* x1 = x + n, x2 = x1 + n, x3 = x2 + n, x4 = x3 + n, x5 = x4 + n;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
@@ -84,11 +90,23 @@ internal static unsafe class GemmKernel
                 a = Vector256.Load(x3 + i);
                 c30 = Fma(a, b0, c30); c31 = Fma(a, b1, c31); c32 = Fma(a, b2, c32); c33 = Fma(a, b3, c33);
             }
+            if (TR.Count > 4)
+            {
+                a = Vector256.Load(x4 + i);
+                c40 = Fma(a, b0, c40); c41 = Fma(a, b1, c41); c42 = Fma(a, b2, c42); c43 = Fma(a, b3, c43);
+            }
+            if (TR.Count > 5)
+            {
+                a = Vector256.Load(x5 + i);
+                c50 = Fma(a, b0, c50); c51 = Fma(a, b1, c51); c52 = Fma(a, b2, c52); c53 = Fma(a, b3, c53);
+            }
         }
         Store(y, o, bias, i, n, x, w, c00, c01, c02, c03);
         if (TR.Count > 1) Store(y + outDim, o, bias, i, n, x1, w, c10, c11, c12, c13);
         if (TR.Count > 2) Store(y + 2 * outDim, o, bias, i, n, x2, w, c20, c21, c22, c23);
         if (TR.Count > 3) Store(y + 3 * outDim, o, bias, i, n, x3, w, c30, c31, c32, c33);
+        if (TR.Count > 4) Store(y + 4 * outDim, o, bias, i, n, x4, w, c40, c41, c42, c43);
+        if (TR.Count > 5) Store(y + 5 * outDim, o, bias, i, n, x5, w, c50, c51, c52, c53);
     }
 
     private static void Block1x8<TW>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch) where TW : struct, IWeightRows
@@ -160,3 +178,5 @@ internal struct One : IRowCount { public static int Count => 1; }
 internal struct Two : IRowCount { public static int Count => 2; }
 internal struct Three : IRowCount { public static int Count => 3; }
 internal struct Four : IRowCount { public static int Count => 4; }
+internal struct Five : IRowCount { public static int Count => 5; }
+internal struct Six : IRowCount { public static int Count => 6; }

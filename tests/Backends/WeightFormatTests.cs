@@ -23,7 +23,7 @@ public class WeightFormatTests
     {
         var reference = new ScalarBackend();
         using var simd = new SimdBackend(2);
-        foreach (var (rows, inDim, outDim) in new[] { (1, 64, 40), (2, 64, 33), (3, 96, 36), (5, 96, 37), (7, 64, 44), (9, 128, 130) })
+        foreach (var (rows, inDim, outDim) in new[] { (1, 64, 40), (2, 64, 33), (3, 96, 36), (5, 96, 37), (6, 32, 20), (7, 64, 44), (9, 128, 130) })
         {
             var w = RandomArray(outDim * inDim, 1);
             var x = RandomArray(rows * inDim, 2);
