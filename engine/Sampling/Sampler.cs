@@ -70,27 +70,85 @@ public sealed class Sampler
 
     // Keeps the top-k tokens, then the smallest prefix of them whose mass reaches top-p, renormalised.
     // Ties in probability go to the lower token id, as greedy's argmax breaks them, so the kept set
-    // is defined by the values alone (the fused GPU verifier keeps the same one).
+    // is defined by the values alone (the fused GPU verifier keeps the same one). Sorting the whole
+    // vocabulary cost more than a draft model's forward pass, so only candidates are sorted: the
+    // top k, selected in linear time, and of those the ones above a threshold that already holds
+    // mass top-p.
     private void Truncate(Span<float> probabilities)
     {
         int n = 0;
         for (int i = 0; i < probabilities.Length; i++)
             if (probabilities[i] > 0f) _sortKeys[n++] = SortKey(probabilities[i], i);
-        Array.Sort(_sortKeys, 0, n);
-        int keep = Settings.TopK > 0 ? Math.Min(Settings.TopK, n) : n;
+        var candidates = _sortKeys.AsSpan(0, n);
+        if (Settings.TopK > 0 && Settings.TopK < n)
+        {
+            SelectSmallest(candidates, Settings.TopK);
+            candidates = candidates[..Settings.TopK];
+        }
+        if (Settings.TopP < 1f) candidates = candidates[..HoldingMass(candidates, Settings.TopP)];
+        candidates.Sort();
+        int keep = candidates.Length;
         if (Settings.TopP < 1f)
         {
             double cumulative = 0;
             for (int j = 0; j < keep; j++)
             {
-                cumulative += Probability(_sortKeys[j]);
+                cumulative += Probability(candidates[j]);
                 if (cumulative >= Settings.TopP) { keep = j + 1; break; }
             }
         }
         double kept = 0;
-        for (int j = 0; j < keep; j++) kept += Probability(_sortKeys[j]);
+        for (int j = 0; j < keep; j++) kept += Probability(candidates[j]);
         probabilities.Clear();
-        for (int j = 0; j < keep; j++) probabilities[(int)(uint)_sortKeys[j]] = (float)(Probability(_sortKeys[j]) / kept);
+        for (int j = 0; j < keep; j++) probabilities[(int)(uint)candidates[j]] = (float)(Probability(candidates[j]) / kept);
+    }
+
+    // Reorders keys so that the k smallest come first, in any order (quickselect).
+    private static void SelectSmallest(Span<ulong> keys, int k)
+    {
+        int lo = 0, hi = keys.Length - 1;
+        while (lo < hi)
+        {
+            ulong pivot = Median(keys[lo], keys[lo + (hi - lo) / 2], keys[hi]);
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (k - 1 <= j) hi = j;
+            else if (k - 1 >= i) lo = i;
+            else return;
+        }
+    }
+
+    private static ulong Median(ulong a, ulong b, ulong c) => Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
+
+    // Moves to the front the keys whose probability is at least a threshold t, lowered 16-fold at a
+    // time, where those keys first hold mass `mass` (or all of them); returns how many. They are a
+    // prefix of the sorted order, so the top-p prefix lies within them.
+    private static int HoldingMass(Span<ulong> keys, float mass)
+    {
+        float threshold = 0f;
+        foreach (ulong key in keys) threshold = Math.Max(threshold, Probability(key));
+        for (; threshold > 1e-30f; threshold /= 16f)
+        {
+            double held = 0;
+            foreach (ulong key in keys)
+                if (Probability(key) >= threshold) held += Probability(key);
+            if (held >= mass) break;
+        }
+        if (threshold <= 1e-30f) return keys.Length;
+        int front = 0;
+        for (int i = 0; i < keys.Length; i++)
+            if (Probability(keys[i]) >= threshold) (keys[front], keys[i]) = (keys[i], keys[front++]);
+        return front;
     }
 
     // Ascending keys = descending probability, then ascending id: a positive float orders as its bits.

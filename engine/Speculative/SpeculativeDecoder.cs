@@ -76,6 +76,18 @@ public sealed class SpeculativeDecoder : IDisposable
     internal KvCache DraftCache => _draftCache ?? throw new InvalidOperationException("nothing generated yet");
 
     /// <summary>
+    /// Target-only decoding of the same prompt, length and settings (seeded with baselineSeed),
+    /// then Generate; the result's stats carry the baseline's timing. Back to back, drifting
+    /// machine load affects both sides of the measured speed-up alike.
+    /// </summary>
+    public SpeculativeResult GenerateAgainstBaseline(ReadOnlySpan<int> prompt, int maxTokens, int baselineSeed, IReadOnlySet<int>? stopTokens = null)
+    {
+        var baseline = new Generator(_target, _sampler.Settings, baselineSeed).Generate(prompt, maxTokens, stopTokens);
+        var result = Generate(prompt, maxTokens, stopTokens);
+        return result with { Stats = result.Stats with { Baseline = BaselineTiming.From(baseline) } };
+    }
+
+    /// <summary>
     /// Generates up to maxTokens after the prompt, calling onToken as each is accepted; stops early
     /// after any of stopTokens.
     /// </summary>

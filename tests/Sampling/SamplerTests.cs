@@ -46,6 +46,48 @@ public class SamplerTests
         Assert.Equal(0f, p[0] + p[3] + p[4]);
     }
 
+    // The sampler sorts only candidates; this reference sorts the whole vocabulary.
+    [Theory]
+    [InlineData(0, 0.95f)]
+    [InlineData(40, 1f)]
+    [InlineData(40, 0.95f)]
+    [InlineData(1, 0.5f)]
+    [InlineData(700, 0.999f)]
+    [InlineData(0, 0.3f)]
+    public void TruncationEqualsAFullSortOnLargeVocabularies(int topK, float topP)
+    {
+        var random = new Random(topK * 31 + (int)(topP * 1000));
+        const int vocab = 3000;
+        foreach (float spread in new[] { 0.01f, 1f, 8f })
+        {
+            // Rounded logits give many exact ties, which must go to the lower id.
+            var logits = Enumerable.Range(0, vocab).Select(_ => MathF.Round((float)random.NextDouble() * spread * 20f) / 20f).ToArray();
+            var full = new float[vocab];
+            new Sampler(new SamplingSettings(), vocab, 0).Distribution(logits, full);
+            var order = Enumerable.Range(0, vocab).Where(i => full[i] > 0).OrderByDescending(i => full[i]).ThenBy(i => i).ToList();
+            if (topK > 0) order = order.Take(topK).ToList();
+            if (topP < 1f)
+            {
+                double cumulative = 0;
+                int keep = order.Count;
+                for (int j = 0; j < order.Count; j++)
+                    if ((cumulative += full[order[j]]) >= topP) { keep = j + 1; break; }
+                order = order.Take(keep).ToList();
+            }
+            double kept = order.Sum(i => (double)full[i]);
+            var expected = new float[vocab];
+            foreach (int i in order) expected[i] = (float)(full[i] / kept);
+
+            var actual = new float[vocab];
+            new Sampler(new SamplingSettings { TopK = topK, TopP = topP }, vocab, 0).Distribution(logits, actual);
+            for (int i = 0; i < vocab; i++)
+            {
+                Assert.Equal(expected[i] > 0, actual[i] > 0);
+                Assert.Equal(expected[i], actual[i], 1e-6f);
+            }
+        }
+    }
+
     [Fact]
     public void TopPKeepsTheSmallestPrefixReachingP()
     {

@@ -5,5 +5,6 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
 {
     CpuBenchCommand.Create(),
     PeersBenchCommand.Create(),
+    FormatsBenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

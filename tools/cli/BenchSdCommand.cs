@@ -64,13 +64,7 @@ internal static class BenchSdCommand
                     {
                         var settings = Settings(t);
                         using var decoder = pair.Decoder(settings, draftOptions.Speculative(r, g, eps), seed);
-                        // The baseline runs right before each speculative run, so drifting machine load
-                        // affects both sides of the speed-up alike.
-                        var runs = prompts.Select(p =>
-                        {
-                            var baseline = BaselineTiming.From(pair.Baseline(p, n, settings, seed, stop));
-                            return decoder.Generate(p, n, stop).Stats with { Baseline = baseline };
-                        }).ToList();
+                        var runs = prompts.Select(p => decoder.GenerateAgainstBaseline(p, n, seed, stop).Stats).ToList();
                         rows.Add(new Row(g, eps, t, SpeculativeStats.Combine(runs)));
                         task.Increment(1);
                     }

@@ -9,8 +9,8 @@ namespace DistillSpec.Cli.Reproduce;
 internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, double? TargetNll);
 
 /// <summary>
-/// Runs speculative decoding and, right before it on each prompt, target-only decoding of the same
-/// prompt, length and settings, so machine load drifts alike on both sides of the speed-up.
+/// Runs speculative decoding of each prompt against target-only decoding of it
+/// (SpeculativeDecoder.GenerateAgainstBaseline), and optionally scores the output's quality.
 /// </summary>
 internal sealed class Measurement(LanguageModel target, int tokens, int seed)
 {
@@ -25,9 +25,8 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
         for (int i = 0; i < prompts.Count; i++)
         {
             // A fixed length for every prompt: stopping at EOS would give runs of different lengths.
-            var baseline = new Generator(target.Transformer, settings, seed + i).Generate(prompts[i], tokens);
-            var result = decoder.Generate(prompts[i], tokens);
-            runs.Add(result.Stats with { Baseline = BaselineTiming.From(baseline) });
+            var result = decoder.GenerateAgainstBaseline(prompts[i], tokens, seed + i);
+            runs.Add(result.Stats);
             if (scoreQuality) nll += SequenceScore.MeanNegativeLogLikelihood(target.Transformer, prompts[i], result.Tokens);
         }
         return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), scoreQuality ? nll / prompts.Count : null);

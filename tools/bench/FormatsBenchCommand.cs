@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.Text.Json;
+using DistillSpec.Backends;
+using DistillSpec.Generation;
+using DistillSpec.Models;
+using DistillSpec.Sampling;
+using DistillSpec.Speculative;
+using DistillSpec.Training;
+using Spectre.Console;
+
+namespace DistillSpec.Bench;
+
+/// <summary>
+/// What BF16 and Q8_0 weight storage cost and buy on a trained target/draft pair: held-out loss
+/// of both models, target-only decode speed, and acceptance and speed-up of speculative decoding,
+/// each format beside f32 in the same run.
+/// </summary>
+internal static class FormatsBenchCommand
+{
+    private sealed record Settings(string Target, string Draft, string Prompts, int Count, int PromptTokens, int ReferenceTokens,
+        int Tokens, int Gamma, int Threads, int Seed, string Output);
+
+    private sealed record Row(WeightFormat Format, double TargetLoss, double DraftLoss, double DecodeTokensPerSecond,
+        SpeculativeStats Greedy, SpeculativeStats Sampled);
+
+    public static Command Create()
+    {
+        var target = new Option<string>("--target") { Description = "target model directory", DefaultValueFactory = _ => "weights/target" };
+        var draft = new Option<string>("--draft") { Description = "draft model directory", DefaultValueFactory = _ => "weights/draft-code-tvd" };
+        var prompts = new Option<string>("--prompts") { Description = "held-out JSONL with \"prompt\" and \"reference\" per line", DefaultValueFactory = _ => "data/prompts/code.jsonl" };
+        var count = new Option<int>("--count") { Description = "prompts to use", DefaultValueFactory = _ => 100 };
+        var promptTokens = new Option<int>("--prompt-tokens") { Description = "prompt length: each prompt's last N tokens", DefaultValueFactory = _ => 64 };
+        var referenceTokens = new Option<int>("--reference-tokens") { Description = "reference tokens scored for the held-out loss", DefaultValueFactory = _ => 48 };
+        var tokens = new Option<int>("--tokens", "-n") { Description = "tokens generated per prompt", DefaultValueFactory = _ => 48 };
+        var gamma = new Option<int>("--gamma") { Description = "draft length", DefaultValueFactory = _ => 4 };
+        var threads = new Option<int>("--threads", "-t") { Description = "CPU threads", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed", "-s") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "JSON report path", DefaultValueFactory = _ => "reports/bench-formats.json" };
+        var command = new Command("formats", "f32 vs bf16 vs q8_0 weights on a trained pair: held-out loss, decode tok/s, acceptance, speed-up")
+        {
+            target, draft, prompts, count, promptTokens, referenceTokens, tokens, gamma, threads, seed, output,
+        };
+        command.SetAction(r => Run(new Settings(r.GetValue(target)!, r.GetValue(draft)!, r.GetValue(prompts)!, r.GetValue(count),
+            r.GetValue(promptTokens), r.GetValue(referenceTokens), r.GetValue(tokens), r.GetValue(gamma), r.GetValue(threads),
+            r.GetValue(seed), r.GetValue(output)!)));
+        return command;
+    }
+
+    private static int Run(Settings s)
+    {
+        int window = s.PromptTokens + s.ReferenceTokens;
+        int[] all = DistillationData.Load(s.Prompts, s.Target, s.PromptTokens, s.ReferenceTokens, needReference: true, out int skipped);
+        var windows = Enumerable.Range(0, Math.Min(s.Count, all.Length / window)).Select(i => all.AsSpan(i * window, window).ToArray()).ToList();
+        var prompts = windows.Select(w => w[..s.PromptTokens]).ToList();
+
+        var rows = new List<Row>();
+        using (var backend = new SimdBackend(s.Threads))
+            foreach (var format in new[] { WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0 })
+            {
+                AnsiConsole.MarkupLine($"[grey]{format}: loss, then speculative vs target-only decoding over {prompts.Count} prompts[/]");
+                using var target = LanguageModel.Load(s.Target, backend, format);
+                using var draft = LanguageModel.Load(s.Draft, backend, format);
+                rows.Add(new Row(format, HeldOutLoss(target.Transformer, windows, s.PromptTokens), HeldOutLoss(draft.Transformer, windows, s.PromptTokens),
+                    0, Speculate(target, draft, prompts, s, 0f), Speculate(target, draft, prompts, s, 1f)));
+                rows[^1] = rows[^1] with { DecodeTokensPerSecond = rows[^1].Greedy.Baseline!.Tokens / rows[^1].Greedy.Baseline!.TotalTime.TotalSeconds };
+            }
+
+        var f32 = rows[0];
+        // Redirected output has no terminal width; keep table rows on one line for files and logs.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
+        var table = new Table().Title($"Weight formats: {Markup.Escape(s.Target)} + {Markup.Escape(s.Draft)}, {prompts.Count} held-out prompts, gamma {s.Gamma}, {s.Threads} thread(s)");
+        foreach (var column in new[] { "weights", "target loss", "Δ", "draft loss", "Δ", "target tok/s", "vs f32", "greedy alpha", "tau", "speed-up", "T=1 alpha", "tau", "speed-up" })
+            table.AddColumn(column);
+        foreach (var r in rows)
+            table.AddRow(r.Format.ToString(), $"{r.TargetLoss:F4}", $"{r.TargetLoss - f32.TargetLoss:+0.0000;-0.0000;0}", $"{r.DraftLoss:F4}",
+                $"{r.DraftLoss - f32.DraftLoss:+0.0000;-0.0000;0}", $"{r.DecodeTokensPerSecond:F0}", $"{r.DecodeTokensPerSecond / f32.DecodeTokensPerSecond:F2}x",
+                $"{r.Greedy.Alpha:F3}", $"{r.Greedy.BlockEfficiency:F2}", $"{r.Greedy.Speedup:F2}x",
+                $"{r.Sampled.Alpha:F3}", $"{r.Sampled.BlockEfficiency:F2}", $"{r.Sampled.Speedup:F2}x");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"loss: mean NLL (nats/token) of the first {s.ReferenceTokens} reference tokens after each prompt's last {s.PromptTokens}; tok/s: target-only decoding, greedy");
+
+        var report = new Dictionary<string, object>
+        {
+            ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString(), ["runtime"] = Environment.Version.ToString() },
+            ["target"] = s.Target, ["draft"] = s.Draft, ["prompts"] = s.Prompts, ["prompt_count"] = prompts.Count, ["prompts_skipped_too_short"] = skipped,
+            ["prompt_tokens"] = s.PromptTokens, ["reference_tokens"] = s.ReferenceTokens, ["generated_tokens"] = s.Tokens,
+            ["gamma"] = s.Gamma, ["threads"] = s.Threads, ["seed"] = s.Seed,
+            ["results"] = rows.Select(r => new Dictionary<string, object>
+            {
+                ["weights"] = r.Format.ToString(),
+                ["target_loss"] = r.TargetLoss, ["target_loss_change"] = r.TargetLoss - f32.TargetLoss,
+                ["draft_loss"] = r.DraftLoss, ["draft_loss_change"] = r.DraftLoss - f32.DraftLoss,
+                ["target_decode_tokens_per_s"] = r.DecodeTokensPerSecond,
+                ["target_decode_speedup_vs_f32"] = r.DecodeTokensPerSecond / f32.DecodeTokensPerSecond,
+                ["greedy"] = Measures(r.Greedy), ["temperature_1"] = Measures(r.Sampled),
+            }).ToList(),
+        };
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(s.Output))!);
+        File.WriteAllText(s.Output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        AnsiConsole.MarkupLine($"report: [blue]{Markup.Escape(s.Output)}[/]");
+        return 0;
+    }
+
+    private static double HeldOutLoss(Transformer model, List<int[]> windows, int promptTokens) =>
+        windows.Average(w => SequenceScore.MeanNegativeLogLikelihood(model, w.AsSpan(0, promptTokens), w.AsSpan(promptTokens)));
+
+    private static SpeculativeStats Speculate(LanguageModel target, LanguageModel draft, List<int[]> prompts, Settings s, float temperature)
+    {
+        var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
+        var options = new SpeculativeOptions { DraftMax = s.Gamma }.Validate();
+        using var decoder = new SpeculativeDecoder(target.Transformer, draft.Transformer, settings, options, s.Seed);
+        // Untimed warm-up: the first calls of each shape pay for JIT compilation.
+        decoder.GenerateAgainstBaseline(prompts[0], Math.Min(16, s.Tokens), s.Seed);
+        return SpeculativeStats.Combine(prompts.Select((p, i) => decoder.GenerateAgainstBaseline(p, s.Tokens, s.Seed + i).Stats).ToList());
+    }
+
+    private static Dictionary<string, object> Measures(SpeculativeStats x) => new()
+    {
+        ["alpha"] = x.Alpha, ["tau"] = x.BlockEfficiency, ["speedup"] = x.Speedup ?? double.NaN,
+        ["draft_step_ms"] = x.DraftStepTime.TotalMilliseconds, ["target_verify_ms"] = x.TargetCallTime.TotalMilliseconds,
+        ["target_step_ms"] = x.Baseline?.StepTime.TotalMilliseconds ?? double.NaN,
+    };
+}
