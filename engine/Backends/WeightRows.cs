@@ -56,6 +56,10 @@ internal readonly unsafe struct Bf16Rows(ushort* w, int cols) : IWeightRows
 
 internal readonly unsafe struct Q8Rows(sbyte* q, float* scales, int cols) : IWeightRows
 {
+    public sbyte* Quants => q;
+
+    public float* Scales => scales;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public Vector256<float> Load(long row, int i)
     {

@@ -13,7 +13,7 @@ namespace DistillSpec.Bench;
 /// </summary>
 internal static class MemoryBandwidth
 {
-    public static double ReadGBps(float[] buffer, int threads, int passes = 5) =>
+    public static double ReadGBps(float[] buffer, int threads, int passes = 10) =>
         Math.Max(Measure(buffer, threads, passes, s => TensorPrimitives.Sum(s)), Measure(buffer, threads, passes, PrefetchedSum));
 
     private static double Measure(float[] buffer, int threads, int passes, SumOf sum)
