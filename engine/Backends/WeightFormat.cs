@@ -16,6 +16,7 @@ public enum WeightFormat
 public static class WeightFormats
 {
     public const int Q8BlockSize = 32;
+    internal const int Q8BlockShift = 5; // log2(Q8BlockSize)
 
     public static WeightFormat Parse(string text) => text.ToLowerInvariant() switch
     {

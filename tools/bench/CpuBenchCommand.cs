@@ -5,13 +5,16 @@ using DistillSpec.Backends;
 using DistillSpec.Generation;
 using DistillSpec.Models;
 using DistillSpec.Sampling;
+using DistillSpec.Training;
 using Spectre.Console;
 
 namespace DistillSpec.Bench;
 
 /// <summary>
 /// CPU figures for the foundation: matrix-vector throughput against the machine's read
-/// bandwidth measured in the same run, and prompt/decode tokens/s of a model, per thread count.
+/// bandwidth measured in the same run, and per thread count: prompt/decode tokens/s of a model,
+/// one verification pass (gamma + 1 positions, as speculative decoding's target call) against
+/// one decode step, and training tokens/s (forward, loss and backward).
 /// </summary>
 internal static class CpuBenchCommand
 {
@@ -24,18 +27,19 @@ internal static class CpuBenchCommand
         var promptLength = new Option<int>("--prompt-tokens") { Description = "prompt length for prefill", DefaultValueFactory = _ => 128 };
         var decode = new Option<int>("--decode-tokens") { Description = "tokens to decode", DefaultValueFactory = _ => 128 };
         var matrix = new Option<int>("--matvec-size") { Description = "square matrix side for matrix-vector (f32; 256 MB of such matrices are cycled)", DefaultValueFactory = _ => 4096 };
+        var verify = new Option<int>("--verify-tokens") { Description = "positions in one verification pass (gamma + 1)", DefaultValueFactory = _ => 5 };
         var output = new Option<string>("--out") { Description = "JSON report path", DefaultValueFactory = _ => "reports/bench-cpu.json" };
-        var command = new Command("cpu", "matrix-vector GB/s vs read bandwidth, and model prompt/decode tokens/s")
+        var command = new Command("cpu", "matrix-vector GB/s vs read bandwidth; model prompt/decode tokens/s, verification and training per thread count")
         {
-            threads, hidden, layers, vocab, promptLength, decode, matrix, output,
+            threads, hidden, layers, vocab, promptLength, decode, matrix, verify, output,
         };
         command.SetAction(r => Run(
             r.GetValue(threads)!.Split(',').Select(int.Parse).ToArray(), r.GetValue(hidden), r.GetValue(layers),
-            r.GetValue(vocab), r.GetValue(promptLength), r.GetValue(decode), r.GetValue(matrix), r.GetValue(output)!));
+            r.GetValue(vocab), r.GetValue(promptLength), r.GetValue(decode), r.GetValue(matrix), r.GetValue(verify), r.GetValue(output)!));
         return command;
     }
 
-    private static int Run(int[] threadCounts, int hidden, int layers, int vocab, int promptLength, int decodeTokens, int side, string output)
+    private static int Run(int[] threadCounts, int hidden, int layers, int vocab, int promptLength, int decodeTokens, int side, int verifyTokens, string output)
     {
         var config = RandomModel.LlamaConfig(hidden, layers, hidden / 64, hidden / 64, hidden * 8 / 3 / 32 * 32, vocab,
             context: promptLength + decodeTokens + 8);
@@ -54,7 +58,9 @@ internal static class CpuBenchCommand
             double f32Decode = 0;
             foreach (var format in new[] { WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0 })
             {
-                var (promptTps, decodeTps) = ModelTokensPerSecond(config, weights, backend, format, promptLength, decodeTokens);
+                using var model = new Transformer(config, weights, backend, format);
+                var (promptTps, decodeTps) = ModelTokensPerSecond(model, promptLength, decodeTokens);
+                double verifyMs = VerifyMilliseconds(model, promptLength, verifyTokens);
                 if (format == WeightFormat.F32) f32Decode = decodeTps;
                 rows.Add(new()
                 {
@@ -66,14 +72,23 @@ internal static class CpuBenchCommand
                     ["prompt_tokens_per_s"] = Math.Round(promptTps, 1),
                     ["decode_tokens_per_s"] = Math.Round(decodeTps, 1),
                     ["decode_speedup_vs_f32"] = Math.Round(decodeTps / f32Decode, 2),
+                    [$"verify_{verifyTokens}_tokens_ms"] = Math.Round(verifyMs, 3),
+                    ["verify_over_decode_step"] = Math.Round(verifyMs * decodeTps / 1000, 2),
                 });
             }
         }
+        var training = threadCounts.Select(t => (Threads: t, TokensPerSecond: TrainingTokensPerSecond(config, weights, t))).ToList();
 
         var table = new Table().Title($"CPU: {hidden}-wide, {layers} layers, vocab {vocab} ({parameters / 1e6:F1}M params); matvec {side}x{side} f32");
-        foreach (var column in new[] { "threads", "read GB/s", "matvec GB/s", "matvec / read", "weights", "prompt tok/s", "decode tok/s", "decode vs f32" }) table.AddColumn(column);
+        foreach (var column in new[] { "threads", "read GB/s", "matvec GB/s", "matvec / read", "weights", "prompt tok/s", "decode tok/s", "decode vs f32",
+            $"verify {verifyTokens} tok ms", "verify / step" })
+            table.AddColumn(column);
         foreach (var row in rows) table.AddRow(row.Values.Select(v => v.ToString()!).ToArray());
         AnsiConsole.Write(table);
+        var trainingTable = new Table().Title($"Training step (forward, cross-entropy, backward), f32, batch {TrainBatch} x {TrainSeqLen} tokens");
+        trainingTable.AddColumn("threads").AddColumn("tokens/s").AddColumn("vs 1st");
+        foreach (var (t, tps) in training) trainingTable.AddRow(t.ToString(), tps.ToString("F0"), (tps / training[0].TokensPerSecond).ToString("F2") + "x");
+        AnsiConsole.Write(trainingTable);
 
         var report = new Dictionary<string, object>
         {
@@ -81,6 +96,10 @@ internal static class CpuBenchCommand
             ["model"] = new Dictionary<string, object> { ["hidden"] = hidden, ["layers"] = layers, ["vocab"] = vocab, ["parameters"] = parameters, ["prompt_tokens"] = promptLength, ["decode_tokens"] = decodeTokens },
             ["matvec_shape"] = new[] { side, side },
             ["results"] = rows,
+            ["training"] = training.Select(x => new Dictionary<string, object>
+            {
+                ["threads"] = x.Threads, ["batch"] = TrainBatch, ["seq_len"] = TrainSeqLen, ["tokens_per_s"] = Math.Round(x.TokensPerSecond, 1),
+            }).ToList(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
         File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -112,14 +131,62 @@ internal static class CpuBenchCommand
         return (double)count * side * side * 4 / best / 1e9;
     }
 
-    private static (double Prompt, double Decode) ModelTokensPerSecond(ModelConfig config, ModelWeights weights, IBackend backend,
-        WeightFormat format, int promptLength, int decodeTokens)
+    private static int[] Prompt(int length, int vocab) => Enumerable.Range(0, length).Select(i => (i * 7919) % vocab).ToArray();
+
+    private static (double Prompt, double Decode) ModelTokensPerSecond(Transformer model, int promptLength, int decodeTokens)
     {
-        using var model = new Transformer(config, weights, backend, format);
-        var prompt = Enumerable.Range(0, promptLength).Select(i => (i * 7919) % config.VocabSize).ToArray();
+        var prompt = Prompt(promptLength, model.VocabSize);
         var generator = new Generator(model, SamplingSettings.GreedyDecoding, seed: 1);
         // Best of three: the first run also pays for JIT tiering.
         var runs = Enumerable.Range(0, 3).Select(_ => generator.Generate(prompt, decodeTokens)).ToList();
         return (runs.Max(r => r.PromptTokensPerSecond), runs.Max(r => r.DecodeTokensPerSecond));
+    }
+
+    /// <summary>
+    /// One target call of speculative decoding: `tokens` positions after a cached prompt, logits
+    /// for all of them. Median of 20, each rolling the cache back to the prompt first.
+    /// </summary>
+    private static double VerifyMilliseconds(Transformer model, int promptLength, int tokens)
+    {
+        var prompt = Prompt(promptLength + tokens, model.VocabSize);
+        using var cache = model.CreateCache(prompt.Length);
+        var logits = new float[tokens * model.VocabSize];
+        model.Forward(prompt.AsSpan(0, promptLength), 0, cache, logits.AsSpan(0, model.VocabSize));
+        var times = new List<double>();
+        for (int i = 0; i < 21; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.Forward(prompt.AsSpan(promptLength, tokens), promptLength, cache, logits);
+            if (i > 0) times.Add(clock.Elapsed.TotalMilliseconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private const int TrainBatch = 4, TrainSeqLen = 128;
+
+    /// <summary>Best of three training steps (no optimizer update) on the same model.</summary>
+    private static double TrainingTokensPerSecond(ModelConfig config, ModelWeights weights, int threads)
+    {
+        using var model = new TrainingModel(weights, TrainBatch, TrainSeqLen, threads);
+        var tokens = Prompt(TrainBatch * (TrainSeqLen + 1), config.VocabSize);
+        var inputs = new int[TrainBatch * TrainSeqLen];
+        var targets = new int[TrainBatch * TrainSeqLen];
+        for (int b = 0; b < TrainBatch; b++)
+        {
+            tokens.AsSpan(b * (TrainSeqLen + 1), TrainSeqLen).CopyTo(inputs.AsSpan(b * TrainSeqLen));
+            tokens.AsSpan(b * (TrainSeqLen + 1) + 1, TrainSeqLen).CopyTo(targets.AsSpan(b * TrainSeqLen));
+        }
+        double best = double.MaxValue;
+        for (int step = 0; step < 3; step++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.ZeroGradients();
+            model.Forward(inputs, TrainBatch, TrainSeqLen);
+            model.CrossEntropy(targets);
+            model.Backward();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return TrainBatch * TrainSeqLen / best;
     }
 }
