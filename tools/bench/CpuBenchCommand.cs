@@ -79,6 +79,8 @@ internal static class CpuBenchCommand
         }
         var training = threadCounts.Select(t => (Threads: t, TokensPerSecond: TrainingTokensPerSecond(config, weights, t))).ToList();
 
+        // Redirected output has no terminal width; keep table rows on one line for files and logs.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         var table = new Table().Title($"CPU: {hidden}-wide, {layers} layers, vocab {vocab} ({parameters / 1e6:F1}M params); matvec {side}x{side} f32");
         foreach (var column in new[] { "threads", "read GB/s", "matvec GB/s", "matvec / read", "weights", "prompt tok/s", "decode tok/s", "decode vs f32",
             $"verify {verifyTokens} tok ms", "verify / step" })
