@@ -1,3 +1,4 @@
+using DistillSpec.Backends;
 using DistillSpec.Generation;
 using DistillSpec.Models;
 using DistillSpec.Sampling;
@@ -39,7 +40,12 @@ public class SpeculativeDecoderTests
         using var perturbed = DraftModels.Perturbed(TargetWeights, noise: 0.02f, seed: 3);
         using var unrelated = DraftModels.Random(TinyModels.Llama(kvHeads: 4, tied: true), seed: 4);
         using var wrong = DraftModels.FixedArgmax(Config.VocabSize, never, seed: 5);
-        var drafts = new (string Name, Transformer Model)[] { ("identical", identical), ("perturbed", perturbed), ("unrelated", unrelated), ("wrong", wrong) };
+        // The target's own weights stored as BF16: a draft in another weight format than the target's.
+        using var bf16 = new Transformer(Config, TargetWeights, new SimdBackend(1), WeightFormat.BF16);
+        var drafts = new (string Name, Transformer Model)[]
+        {
+            ("identical", identical), ("perturbed", perturbed), ("unrelated", unrelated), ("wrong", wrong), ("bf16 copy", bf16),
+        };
         var accepted = new Dictionary<string, double>();
 
         foreach (var (name, draft) in drafts)
@@ -71,6 +77,7 @@ public class SpeculativeDecoderTests
         // The trained-like draft sits between the extremes, so the partial-acceptance path ran too.
         Assert.InRange(accepted["perturbed"], 0.2, 0.99);
         Assert.True(accepted["perturbed"] > accepted["unrelated"], string.Join(", ", accepted));
+        Assert.True(accepted["bf16 copy"] > accepted["perturbed"], string.Join(", ", accepted));
     }
 
     [Fact]

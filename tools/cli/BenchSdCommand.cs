@@ -47,7 +47,7 @@ internal static class BenchSdCommand
     private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, Sweep sweep, List<string> texts, string output, string? plotPath)
     {
         using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Device)!,
-            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r));
+            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)));
         var prompts = texts.Select(t => PromptTokens.Encode(pair.Target.Tokenizer, t)).ToList();
         int n = r.GetValue(common.Tokens), seed = r.GetValue(common.Seed);
         var stop = pair.StopTokens(r.GetValue(draftOptions.IgnoreEos));

@@ -35,9 +35,9 @@ internal sealed class ModelPair : IDisposable
     public string Devices =>
         $"target on {TargetBackend.Name}{(Verifier is null ? "" : " (verifies there)")}, draft on {(ReferenceEquals(DraftBackend, TargetBackend) ? "the same" : DraftBackend.Name)}";
 
-    /// <summary>Both models with their weights stored as format (compute stays f32).</summary>
+    /// <summary>The target with its weights stored as format, the draft as draftFormat (compute stays f32).</summary>
     public static ModelPair Load(string targetDir, string draftDir, string targetDevice, string draftDevice, int threads, WeightFormat format,
-        KernelProfiler? profiler = null)
+        WeightFormat draftFormat, KernelProfiler? profiler = null)
     {
         IBackend? targetBackend = null, draftBackend = null;
         LanguageModel? target = null, draft = null;
@@ -50,7 +50,7 @@ internal sealed class ModelPair : IDisposable
                 : DeviceBackend.Open(draftDevice, threads, profiler, "draft", KernelProfiler.DraftThread);
             if (ReferenceEquals(draftBackend, targetBackend)) profiler?.NameThread(KernelProfiler.TargetThread, $"target and draft ops: {targetBackend.Name}");
             target = LanguageModel.Load(targetDir, targetBackend, format);
-            draft = LanguageModel.Load(draftDir, draftBackend, format);
+            draft = LanguageModel.Load(draftDir, draftBackend, draftFormat);
             VocabularyCheck.EnsureShared(target, draft);
             verifier = DeviceVerifier.For(targetBackend);
             return new ModelPair(targetBackend, draftBackend, target, draft, verifier, profiler);
