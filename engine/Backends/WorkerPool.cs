@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace DistillSpec.Backends;
 
 /// <summary>A unit of data-parallel work: process items [start, end) on worker `worker`.</summary>
@@ -10,13 +12,25 @@ internal abstract class RangeJob
 /// Persistent threads that split a range between them. Jobs are preallocated objects and the
 /// pool keeps no per-call state on the heap, so a decode step allocates nothing.
 /// </summary>
+/// <remarks>
+/// A decode step is ~50 calls a few microseconds apart, and waking a blocked thread costs about
+/// as much as a small call's work, so that two threads were slower than one on small models.
+/// Each worker therefore has a ticket it spins on for a while (SpinTime) before it blocks on its
+/// semaphore, and the caller spins for the stragglers. Only the workers a call uses get a new
+/// ticket, so an idle one can never mistake a later call for its own. Before blocking, a worker
+/// raises its Sleeping flag and reads its ticket again, both with full fences, as the caller
+/// writes the ticket and then takes the flag; so a wake-up is never lost, and a spare release
+/// only causes one spurious wake, which the loop absorbs.
+/// </remarks>
 internal sealed class WorkerPool : IDisposable
 {
+    private static readonly long SpinTime = Stopwatch.Frequency / 2000; // 0.5 ms
+
     private readonly Thread[] _threads;
-    private readonly SemaphoreSlim[] _start;
-    private readonly ManualResetEventSlim _done = new(false);
+    private readonly SemaphoreSlim[] _wake;
+    private readonly int[] _sleeping, _tickets;
     private RangeJob? _job;
-    private int _count, _parts, _remaining;
+    private int _count, _parts, _remaining, _round;
     private Exception? _failure;
     private volatile bool _stopping;
 
@@ -24,11 +38,13 @@ internal sealed class WorkerPool : IDisposable
     {
         if (threads < 1) throw new ArgumentOutOfRangeException(nameof(threads), threads, "thread count must be at least 1");
         Threads = threads;
-        _start = new SemaphoreSlim[threads - 1];
+        _wake = new SemaphoreSlim[threads - 1];
+        _sleeping = new int[threads - 1];
+        _tickets = new int[threads - 1];
         _threads = new Thread[threads - 1];
         for (int w = 0; w < threads - 1; w++)
         {
-            _start[w] = new SemaphoreSlim(0);
+            _wake[w] = new SemaphoreSlim(0);
             int index = w + 1;
             _threads[w] = new Thread(() => Loop(index)) { IsBackground = true, Name = $"engine-worker-{index}" };
             _threads[w].Start();
@@ -51,19 +67,27 @@ internal sealed class WorkerPool : IDisposable
         _parts = parts;
         _failure = null;
         _remaining = parts - 1;
-        _done.Reset();
-        for (int w = 0; w < parts - 1; w++) _start[w].Release();
+        int ticket = ++_round;
+        for (int w = 0; w < parts - 1; w++)
+        {
+            Volatile.Write(ref _tickets[w], ticket);
+            if (Interlocked.Exchange(ref _sleeping[w], 0) == 1) _wake[w].Release();
+        }
         job.Run(0, count / parts, 0);
-        _done.Wait();
+        // Pause-spin, without yielding: the workers' share is about as long as ours.
+        for (long spins = 0; Volatile.Read(ref _remaining) != 0; spins++)
+            if (spins < 1 << 12) Thread.SpinWait(8);
+            else Thread.Yield();
         _job = null;
         if (_failure is not null) throw new AggregateException("a worker thread failed", _failure);
     }
 
     private void Loop(int index)
     {
+        int seen = 0;
         while (true)
         {
-            _start[index - 1].Wait();
+            seen = NextTicket(index - 1, seen);
             if (_stopping) return;
             try
             {
@@ -73,16 +97,36 @@ internal sealed class WorkerPool : IDisposable
             {
                 _failure = e;
             }
-            if (Interlocked.Decrement(ref _remaining) == 0) _done.Set();
+            Interlocked.Decrement(ref _remaining);
+        }
+    }
+
+    // Waits until worker w's ticket moves past `seen` (or the pool stops): spinning first, then blocking.
+    private int NextTicket(int w, int seen)
+    {
+        long start = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            int now = Volatile.Read(ref _tickets[w]);
+            if (now != seen || _stopping) return now;
+            if (Stopwatch.GetTimestamp() - start < SpinTime)
+            {
+                Thread.SpinWait(8);
+                continue;
+            }
+            Interlocked.Exchange(ref _sleeping[w], 1);
+            now = Volatile.Read(ref _tickets[w]);
+            if (now != seen || _stopping) return now;
+            _wake[w].Wait();
+            start = Stopwatch.GetTimestamp();
         }
     }
 
     public void Dispose()
     {
         _stopping = true;
-        foreach (var s in _start) s.Release();
+        foreach (var s in _wake) s.Release();
         foreach (var t in _threads) t.Join();
-        foreach (var s in _start) s.Dispose();
-        _done.Dispose();
+        foreach (var s in _wake) s.Dispose();
     }
 }
