@@ -16,27 +16,28 @@ internal static class ReproduceCommand
     {
         var weights = new Option<string>("--weights") { Description = "directory with target/, draft-plain/ and draft-TASK-DIVERGENCE/ models", DefaultValueFactory = _ => "weights" };
         var tasks = new Option<string>("--tasks") { Description = "TASK=PROMPTS.jsonl pairs", DefaultValueFactory = _ => "code=data/prompts/code.jsonl,prose=data/prompts/prose.jsonl" };
-        var promptCount = new Option<int>("--prompts") { Description = "prompts per task (the first N of each file)", DefaultValueFactory = _ => 16 };
+        var promptCount = new Option<int>("--prompts") { Description = "prompts per task (the first N of each file)", DefaultValueFactory = _ => 32 };
         var tokens = new Option<int>("--n-predict", "-n") { Description = "tokens generated per prompt", DefaultValueFactory = _ => 48 };
         var gammas = new Option<string>("--gammas") { Description = "draft lengths to sweep", DefaultValueFactory = _ => "1,3,5" };
         var lenience = new Option<string>("--lenience") { Description = "lenience values of the lossy sweep", DefaultValueFactory = _ => "1,0.5,0.2,0.1" };
         var lossyGamma = new Option<int>("--lossy-gamma") { Description = "gamma of the lossy sweep", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads", "-t") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed", "-s") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
+        var draftFormat = new Option<string>("--weight-format-draft") { Description = "the drafts' weight storage: f32, bf16 or q8_0 (the target stays f32)", DefaultValueFactory = _ => "f32" };
         var output = new Option<string>("--out", "-o") { Description = "report path prefix (.md, .json and -*.png are written)", DefaultValueFactory = _ => "reports/distillspec" };
         var command = new Command("reproduce", "regenerate the DistillSpec reproduction report (markdown, JSON, PNG plots) from the shipped models")
         {
-            weights, tasks, promptCount, tokens, gammas, lenience, lossyGamma, threads, seed, output,
+            weights, tasks, promptCount, tokens, gammas, lenience, lossyGamma, threads, seed, draftFormat, output,
         };
         command.SetAction(r => CliErrors.Guard(() => Run(new Settings(
             r.GetValue(weights)!, ParseTasks(r.GetValue(tasks)!), r.GetValue(promptCount), r.GetValue(tokens),
             NumberList.Ints(r.GetValue(gammas)!, "--gammas"), NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
-            r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), r.GetValue(output)!))));
+            r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), WeightFormats.Parse(r.GetValue(draftFormat)!), r.GetValue(output)!))));
         return command;
     }
 
     internal sealed record Settings(string Weights, List<(string Task, string Prompts)> Tasks, int PromptCount, int Tokens,
-        int[] Gammas, float[] Lenience, int LossyGamma, int Threads, int Seed, string Output);
+        int[] Gammas, float[] Lenience, int LossyGamma, int Threads, int Seed, WeightFormat DraftFormat, string Output);
 
     private static List<(string, string)> ParseTasks(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
@@ -54,7 +55,7 @@ internal static class ReproduceCommand
         // Draft and target never run at the same time, so the two backends do not compete for cores.
         using var draftBackend = new SimdBackend(1);
         using var target = LanguageModel.Load(Path.Combine(s.Weights, "target"), backend);
-        var loaded = drafts.ToDictionary(d => d.Name, d => LanguageModel.Load(d.Directory, draftBackend));
+        var loaded = drafts.ToDictionary(d => d.Name, d => LanguageModel.Load(d.Directory, draftBackend, s.DraftFormat));
         try
         {
             foreach (var draft in loaded.Values) Speculative.VocabularyCheck.EnsureShared(target, draft);
