@@ -5,8 +5,14 @@ using DistillSpec.Speculative;
 
 namespace DistillSpec.Cli.Reproduce;
 
-/// <summary>Measures of one (task, draft, temperature, gamma, lenience) cell, summed over the task's prompts.</summary>
-internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, double? TargetNll);
+/// <summary>
+/// Measures of one (task, draft, temperature, gamma, lenience) cell, summed over the task's prompts,
+/// and the median over prompts of each prompt's wall-clock speed-up: on a shared machine a burst
+/// of noise slows a few prompts' runs several-fold, which moves a ratio of summed times but not
+/// the median.
+/// </summary>
+internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, double? TargetNll,
+    double Speedup);
 
 /// <summary>
 /// Runs speculative decoding of each prompt against target-only decoding of it
@@ -29,7 +35,9 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
             runs.Add(result.Stats);
             if (scoreQuality) nll += SequenceScore.MeanNegativeLogLikelihood(target.Transformer, prompts[i], result.Tokens);
         }
-        return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), scoreQuality ? nll / prompts.Count : null);
+        var speedups = runs.Select(r => r.Speedup ?? double.NaN).Order().ToList();
+        double median = speedups.Count % 2 == 1 ? speedups[speedups.Count / 2] : (speedups[speedups.Count / 2 - 1] + speedups[speedups.Count / 2]) / 2;
+        return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), scoreQuality ? nll / prompts.Count : null, median);
     }
 
     /// <summary>The target's own samples scored by itself: the quality lossy decoding gives up from.</summary>
