@@ -33,13 +33,7 @@ public class BackendOpsTests
     public void MatMulMatchesReference(string name)
     {
         using var b = Create(name);
-        foreach (var (rows, inDim, outDim) in new[] { (1, 64, 96), (1, 33, 21), (2, 40, 36), (3, 24, 50), (5, 33, 17), (6, 16, 20), (7, 64, 29), (9, 128, 300), (70, 48, 40) })
-        {
-            Compare(b, [RandomArray(rows * inDim), RandomArray(outDim * inDim), RandomArray(outDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, t[2], t[3]), 3);
-            Compare(b, [RandomArray(rows * inDim), RandomArray(outDim * inDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, null, t[2]), 2);
-        }
+        _check.CompareMatMul(b, [(1, 64, 96), (1, 33, 21), (2, 40, 36), (3, 24, 50), (5, 33, 17), (6, 16, 20), (7, 64, 29), (9, 128, 300), (70, 48, 40)]);
     }
 
     [Theory, MemberData(nameof(Backends))]
@@ -68,12 +62,7 @@ public class BackendOpsTests
     public void AttentionMatchesReferenceWithGroupedHeads(string name)
     {
         using var b = Create(name);
-        foreach (var (rows, start, heads, kvHeads, headDim) in new[] { (1, 0, 4, 4, 16), (1, 9, 4, 2, 16), (5, 3, 6, 2, 8), (4, 0, 4, 1, 32), (2, 41, 2, 1, 64), (3, 10, 2, 2, 80), (2, 6, 3, 1, 12) })
-        {
-            int capacity = start + rows + 2;
-            Compare(b, [RandomArray(rows * heads * headDim), RandomArray(capacity * kvHeads * headDim), RandomArray(capacity * kvHeads * headDim), new float[rows * heads * headDim]],
-                (be, t) => be.Attention(t[0], t[1], t[2], rows, start, heads, kvHeads, headDim, t[3]), 3);
-        }
+        _check.CompareAttention(b, [(1, 0, 4, 4, 16), (1, 9, 4, 2, 16), (5, 3, 6, 2, 8), (4, 0, 4, 1, 32), (2, 41, 2, 1, 64), (3, 10, 2, 2, 80), (2, 6, 3, 1, 12)]);
     }
 
     [Theory, MemberData(nameof(Backends))]

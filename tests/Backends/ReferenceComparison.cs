@@ -35,6 +35,29 @@ internal sealed class ReferenceComparison(int seed = 1234)
         }
     }
 
+    /// <summary>MatMul with and without bias, for each (rows, inDim, outDim).</summary>
+    public void CompareMatMul(IBackend backend, IEnumerable<(int Rows, int InDim, int OutDim)> shapes)
+    {
+        foreach (var (rows, inDim, outDim) in shapes)
+        {
+            Compare(backend, [RandomArray(rows * inDim), RandomArray(outDim * inDim), RandomArray(outDim), new float[rows * outDim]],
+                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, t[2], t[3]), 3);
+            Compare(backend, [RandomArray(rows * inDim), RandomArray(outDim * inDim), new float[rows * outDim]],
+                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, null, t[2]), 2);
+        }
+    }
+
+    /// <summary>Attention over a cache of room for two positions more than used, for each case.</summary>
+    public void CompareAttention(IBackend backend, IEnumerable<(int Rows, int Start, int Heads, int KvHeads, int HeadDim)> cases)
+    {
+        foreach (var (rows, start, heads, kvHeads, headDim) in cases)
+        {
+            int capacity = start + rows + 2;
+            Compare(backend, [RandomArray(rows * heads * headDim), RandomArray(capacity * kvHeads * headDim), RandomArray(capacity * kvHeads * headDim), new float[rows * heads * headDim]],
+                (be, t) => be.Attention(t[0], t[1], t[2], rows, start, heads, kvHeads, headDim, t[3]), 3);
+        }
+    }
+
     public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -27,13 +27,7 @@ public class IlgpuBackendOpsTests(CpuAcceleratorFixture gpu)
     {
         var b = gpu.Get(name);
         // rows 1 takes the matrix-vector kernel; the others the tiled one with partial tiles.
-        foreach (var (rows, inDim, outDim) in new[] { (1, 70, 13), (1, 8, 5), (5, 33, 17), (9, 20, 11) })
-        {
-            Compare(b, [RandomArray(rows * inDim), RandomArray(outDim * inDim), RandomArray(outDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, t[2], t[3]), 3);
-            Compare(b, [RandomArray(rows * inDim), RandomArray(outDim * inDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, null, t[2]), 2);
-        }
+        _check.CompareMatMul(b, [(1, 70, 13), (1, 8, 5), (5, 33, 17), (9, 20, 11)]);
     }
 
     [Theory, MemberData(nameof(Backends))]
@@ -64,12 +58,7 @@ public class IlgpuBackendOpsTests(CpuAcceleratorFixture gpu)
         var b = gpu.Get(name);
         // Several query rows with startPos > 0, GQA and MQA, and a context longer than one
         // key block of either group size (block = group size).
-        foreach (var (rows, start, heads, kvHeads, headDim) in new[] { (1, 0, 2, 2, 8), (3, 5, 4, 2, 8), (2, 70, 2, 1, 32), (1, 20, 4, 4, 4) })
-        {
-            int capacity = start + rows + 2;
-            Compare(b, [RandomArray(rows * heads * headDim), RandomArray(capacity * kvHeads * headDim), RandomArray(capacity * kvHeads * headDim), new float[rows * heads * headDim]],
-                (be, t) => be.Attention(t[0], t[1], t[2], rows, start, heads, kvHeads, headDim, t[3]), 3);
-        }
+        _check.CompareAttention(b, [(1, 0, 2, 2, 8), (3, 5, 4, 2, 8), (2, 70, 2, 1, 32), (1, 20, 4, 4, 4)]);
     }
 
     [Theory, MemberData(nameof(Backends))]
