@@ -6,8 +6,9 @@ namespace DistillSpec.Backends;
 
 /// <summary>
 /// y (rows, outDim) = x (rows, inDim) * W (outDim, inDim)^T + b, for output columns
-/// [oStart, oEnd). Register-blocked 4 x 4: each step loads 4 input and 4 weight vectors and
-/// does 16 FMAs, so a weight row fetched from memory is reused by 4 input rows from registers.
+/// [oStart, oEnd). Register-blocked up to 6 x 4: each step loads up to 6 input and 4 weight
+/// vectors and does up to 24 FMAs, so a weight row fetched from memory (and converted from
+/// BF16 or Q8_0) is reused by every input row of the pass from registers.
 /// Rows this short (256-1024) end before the hardware prefetcher has learnt them, so the
 /// kernels request the weight rows ahead in software.
 /// </summary>
