@@ -73,12 +73,19 @@ internal sealed class WorkerPool : IDisposable
             Volatile.Write(ref _tickets[w], ticket);
             if (Interlocked.Exchange(ref _sleeping[w], 0) == 1) _wake[w].Release();
         }
-        job.Run(0, count / parts, 0);
-        // Pause-spin, without yielding: the workers' share is about as long as ours.
-        for (long spins = 0; Volatile.Read(ref _remaining) != 0; spins++)
-            if (spins < 1 << 12) Thread.SpinWait(8);
-            else Thread.Yield();
-        _job = null;
+        try
+        {
+            job.Run(0, count / parts, 0);
+        }
+        finally
+        {
+            // Even when our share throws, the workers finish theirs before the next call reuses
+            // the counters. Pause-spin first: their share is about as long as ours.
+            for (long spins = 0; Volatile.Read(ref _remaining) != 0; spins++)
+                if (spins < 1 << 12) Thread.SpinWait(8);
+                else Thread.Yield();
+            _job = null;
+        }
         if (_failure is not null) throw new AggregateException("a worker thread failed", _failure);
     }
 
