@@ -13,14 +13,15 @@ namespace DistillSpec.Bench;
 /// <summary>
 /// What BF16 and Q8_0 weight storage cost and buy on a trained target/draft pair: held-out loss
 /// of both models, target-only decode speed, and acceptance and speed-up of speculative decoding,
-/// each format beside f32 in the same run.
+/// each format beside f32 in the same run; and an f32 target with a Q8_0 draft, since the draft's
+/// precision changes only the speed of (lossless) speculative decoding.
 /// </summary>
 internal static class FormatsBenchCommand
 {
     private sealed record Settings(string Target, string Draft, string Prompts, int Count, int PromptTokens, int ReferenceTokens,
         int Tokens, int Gamma, int Threads, int Seed, string Output);
 
-    private sealed record Row(WeightFormat Format, double TargetLoss, double DraftLoss, double DecodeTokensPerSecond,
+    private sealed record Row(WeightFormat Format, WeightFormat DraftFormat, double TargetLoss, double DraftLoss, double DecodeTokensPerSecond,
         SpeculativeStats Greedy, SpeculativeStats Sampled);
 
     public static Command Create()
@@ -55,12 +56,16 @@ internal static class FormatsBenchCommand
 
         var rows = new List<Row>();
         using (var backend = new SimdBackend(s.Threads))
-            foreach (var format in new[] { WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0 })
+            foreach (var (format, draftFormat) in new[]
             {
-                AnsiConsole.MarkupLine($"[grey]{format}: loss, then speculative vs target-only decoding over {prompts.Count} prompts[/]");
+                (WeightFormat.F32, WeightFormat.F32), (WeightFormat.BF16, WeightFormat.BF16), (WeightFormat.Q8_0, WeightFormat.Q8_0),
+                (WeightFormat.F32, WeightFormat.Q8_0),
+            })
+            {
+                AnsiConsole.MarkupLine($"[grey]{Name(format, draftFormat)}: loss, then speculative vs target-only decoding over {prompts.Count} prompts[/]");
                 using var target = LanguageModel.Load(s.Target, backend, format);
-                using var draft = LanguageModel.Load(s.Draft, backend, format);
-                rows.Add(new Row(format, HeldOutLoss(target.Transformer, windows, s.PromptTokens), HeldOutLoss(draft.Transformer, windows, s.PromptTokens),
+                using var draft = LanguageModel.Load(s.Draft, backend, draftFormat);
+                rows.Add(new Row(format, draftFormat, HeldOutLoss(target.Transformer, windows, s.PromptTokens), HeldOutLoss(draft.Transformer, windows, s.PromptTokens),
                     0, Speculate(target, draft, prompts, s, 0f), Speculate(target, draft, prompts, s, 1f)));
                 rows[^1] = rows[^1] with { DecodeTokensPerSecond = rows[^1].Greedy.Baseline!.Tokens / rows[^1].Greedy.Baseline!.TotalTime.TotalSeconds };
             }
@@ -72,13 +77,13 @@ internal static class FormatsBenchCommand
         foreach (var column in new[] { "weights", "target loss", "Δ", "draft loss", "Δ", "target tok/s", "vs f32", "greedy alpha", "tau", "speed-up", "SD vs f32 target", "T=1 alpha", "tau", "speed-up" })
             table.AddColumn(column);
         foreach (var r in rows)
-            table.AddRow(r.Format.ToString(), $"{r.TargetLoss:F4}", $"{r.TargetLoss - f32.TargetLoss:+0.0000;-0.0000;0}", $"{r.DraftLoss:F4}",
+            table.AddRow(Name(r.Format, r.DraftFormat), $"{r.TargetLoss:F4}", $"{r.TargetLoss - f32.TargetLoss:+0.0000;-0.0000;0}", $"{r.DraftLoss:F4}",
                 $"{r.DraftLoss - f32.DraftLoss:+0.0000;-0.0000;0}", $"{r.DecodeTokensPerSecond:F0}", $"{r.DecodeTokensPerSecond / f32.DecodeTokensPerSecond:F2}x",
                 $"{r.Greedy.Alpha:F3}", $"{r.Greedy.BlockEfficiency:F2}", $"{r.Greedy.Speedup:F2}x", $"{SpeculativeTokensPerSecond(r.Greedy) / f32.DecodeTokensPerSecond:F2}x",
                 $"{r.Sampled.Alpha:F3}", $"{r.Sampled.BlockEfficiency:F2}", $"{r.Sampled.Speedup:F2}x");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"loss: mean NLL (nats/token) of the first {s.ReferenceTokens} reference tokens after each prompt's last {s.PromptTokens}; "
-            + "tok/s: target-only decoding, greedy; speed-up: speculative vs target-only in the same format; SD vs f32 target: greedy speculative in this format vs f32 target-only");
+            + "tok/s: target-only decoding, greedy; speed-up: speculative vs target-only with the same target weights; SD vs f32 target: greedy speculative vs f32 target-only");
 
         var report = new Dictionary<string, object>
         {
@@ -88,7 +93,7 @@ internal static class FormatsBenchCommand
             ["gamma"] = s.Gamma, ["threads"] = s.Threads, ["seed"] = s.Seed,
             ["results"] = rows.Select(r => new Dictionary<string, object>
             {
-                ["weights"] = r.Format.ToString(),
+                ["weights"] = r.Format.ToString(), ["draft_weights"] = r.DraftFormat.ToString(),
                 ["target_loss"] = r.TargetLoss, ["target_loss_change"] = r.TargetLoss - f32.TargetLoss,
                 ["draft_loss"] = r.DraftLoss, ["draft_loss_change"] = r.DraftLoss - f32.DraftLoss,
                 ["target_decode_tokens_per_s"] = r.DecodeTokensPerSecond,
@@ -102,6 +107,8 @@ internal static class FormatsBenchCommand
         AnsiConsole.MarkupLine($"report: [blue]{Markup.Escape(s.Output)}[/]");
         return 0;
     }
+
+    private static string Name(WeightFormat target, WeightFormat draft) => target == draft ? target.ToString() : $"{target} + {draft} draft";
 
     private static double HeldOutLoss(Transformer model, List<int[]> windows, int promptTokens) =>
         windows.Average(w => SequenceScore.MeanNegativeLogLikelihood(model, w.AsSpan(0, promptTokens), w.AsSpan(promptTokens)));
