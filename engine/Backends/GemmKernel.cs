@@ -47,6 +47,13 @@ internal static unsafe class GemmKernel
                 y[(long)r * outDim + o] = Block1x1(x + (long)r * inDim, inDim, w, o) + (bias is null ? 0f : bias[o]);
     }
 
+    // Requests weight elements [from, from + count) of the row-major matrix, one prefetch per cache line.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Request<TW>(TW w, long from, int count) where TW : struct, IWeightRows
+    {
+        for (int e = 0; e < count; e += w.ElementsPerLine) w.Prefetch(from + e);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
 
@@ -60,7 +67,6 @@ internal static unsafe class GemmKernel
         where TW : struct, IWeightRows where TR : struct, IRowCount
     {
         long ahead = (o + 8L) * n;
-        int line = w.ElementsPerLine;
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
@@ -71,8 +77,7 @@ internal static unsafe class GemmKernel
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
-            if (prefetch)
-                for (int e = 0; e < 32; e += line) w.Prefetch(ahead + i * 4L + e);
+            if (prefetch) Request(w, ahead + i * 4L, 32);
             var b0 = w.Load(o, i);
             var b1 = w.Load(o + 1, i);
             var b2 = w.Load(o + 2, i);
@@ -121,12 +126,10 @@ internal static unsafe class GemmKernel
         // block's eight rows stream in, the next block (contiguous, 8n elements) is requested
         // linearly: 64 of its elements per step, the same pace this block is consumed at.
         long next = (o + 8L) * n;
-        int line = w.ElementsPerLine;
         int i = 0;
         for (; i + 8 <= n; i += 8)
         {
-            if (prefetch)
-                for (int e = 0; e < 64; e += line) w.Prefetch(next + i * 8L + e);
+            if (prefetch) Request(w, next + i * 8L, 64);
             var a = Vector256.Load(x + i);
             c0 = Fma(a, w.Load(o, i), c0);
             c1 = Fma(a, w.Load(o + 1, i), c1);
@@ -157,12 +160,8 @@ internal static unsafe class GemmKernel
         for (int b = 0; b < blocks; b++)
         {
             int i = b * B;
-            if (prefetch)
-            {
-                // The next eight rows' quants (contiguous, 8n bytes) at the pace these are read, and their scales.
-                for (int e = 0; e < 8 * B; e += 64) Sse.Prefetch1(q + 8L * n + 8L * i + e);
-                Sse.Prefetch1(s + 8L * blocks + 8L * b);
-            }
+            // The next eight rows (contiguous: 8n quants and their scales) at the pace these are read.
+            if (prefetch) Request(w, (o + 8L) * n + 8L * i, 8 * B);
             var x0 = Vector256.Load(x + i);
             var x1 = Vector256.Load(x + i + 8);
             var x2 = Vector256.Load(x + i + 16);
