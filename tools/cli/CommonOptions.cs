@@ -26,7 +26,7 @@ internal sealed class CommonOptions
         Check(Temperature, t => t >= 0, "--temp must be >= 0 (0 = greedy)");
         Check(TopK, k => k >= 0, "--top-k must be >= 0 (0 = off)");
         Check(TopP, p => p > 0 && p <= 1, "--top-p must be in (0, 1]");
-        Check(WeightFormat, f => f is "f32" or "bf16" or "q8_0" or "q8", "--weight-format must be f32, bf16 or q8_0");
+        Check(WeightFormat, f => Backends.WeightFormats.Names.Contains(f), "--weight-format must be f32, bf16 or q8_0");
     }
 
     /// <summary>A device name for DeviceSelector, checked at parse time.</summary>

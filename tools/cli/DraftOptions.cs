@@ -27,7 +27,7 @@ internal sealed class DraftOptions
         command.Options.Add(IgnoreEos);
         command.Options.Add(Device);
         command.Options.Add(WeightFormat);
-        CommonOptions.Check(WeightFormat, f => f is null or "f32" or "bf16" or "q8_0" or "q8", "--weight-format-draft must be f32, bf16 or q8_0");
+        CommonOptions.Check(WeightFormat, f => f is null || Backends.WeightFormats.Names.Contains(f), "--weight-format-draft must be f32, bf16 or q8_0");
         CommonOptions.Check(DraftPMin, p => p >= 0 && p < 1, "--draft-p-min must be in [0, 1)");
     }
 
