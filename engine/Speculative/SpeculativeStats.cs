@@ -70,8 +70,11 @@ public sealed record SpeculativeStats
     /// <summary>MBSU = tau / (c gamma + 1), with gamma the mean drafted per round.</summary>
     public double? MemoryBoundSpeedup => CostRatio is double c ? BlockEfficiency / (c * MeanGamma + 1) : null;
 
+    /// <summary>Emitted tokens per second of wall clock, prefill included.</summary>
+    public double TokensPerSecond => Emitted / Math.Max(TotalTime.TotalSeconds, 1e-9);
+
     /// <summary>Tokens per second of speculative decoding over those of target-only decoding.</summary>
-    public double? Speedup => Baseline is null ? null : Emitted / TotalTime.TotalSeconds / Baseline.TokensPerSecond;
+    public double? Speedup => Baseline is null ? null : TokensPerSecond / Baseline.TokensPerSecond;
 
     public static SpeculativeStats Combine(IReadOnlyList<SpeculativeStats> runs)
     {

@@ -27,7 +27,7 @@ internal static class StatsTable
             Row("target step", Ms(b.StepTime), "one target token, target-only decoding");
             Row("c", F(s.CostRatio!.Value), "draft step / target step");
             Row("MBSU", F(s.MemoryBoundSpeedup!.Value), "tau / (c gamma + 1)");
-            Row("speculative", $"{s.Emitted / s.TotalTime.TotalSeconds:F1} tok/s", "prefill + decode");
+            Row("speculative", $"{s.TokensPerSecond:F1} tok/s", "prefill + decode");
             Row("target only", $"{b.TokensPerSecond:F1} tok/s", $"{b.Tokens} tokens, same prompt and settings");
             Row("speed-up", F(s.Speedup!.Value) + "x", "wall clock, speculative / target only");
         }
