@@ -31,15 +31,14 @@ public sealed class DeviceVerifier : IDeviceVerifier, IDisposable
     }
 
     /// <summary>
-    /// A verifier for a target on this backend, or null when the backend is not an ILGPU one or its
-    /// device cannot run the kernel; the decoder then verifies on the host.
+    /// A verifier for a target on this backend, or null when its device cannot run the kernel; the
+    /// decoder then verifies on the host.
     /// </summary>
-    public static DeviceVerifier? For(IBackend backend)
+    internal static DeviceVerifier? For(IlgpuBackend backend)
     {
-        if (backend is not IlgpuBackend ilgpu) return null;
         try
         {
-            return new DeviceVerifier(ilgpu);
+            return new DeviceVerifier(backend);
         }
         catch (CapabilityNotSupportedException)
         {

@@ -1,5 +1,6 @@
 using DistillSpec.Backends;
 using DistillSpec.Profiling;
+using DistillSpec.Speculative;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -81,6 +82,22 @@ public sealed class IlgpuBackend : IBackend
 
     /// <summary>The trace row this backend's launches are recorded on (KernelProfiler.DraftThread for a draft's own backend).</summary>
     public int TraceThread { get; set; } = KernelProfiler.TargetThread;
+
+    public BackendKind Kind => BackendKind.Device;
+
+    /// <summary>
+    /// This backend, recording on traceThread: it times its own launches (host timers around a
+    /// launch would measure only the queueing), so only the profiler it was opened with can be used.
+    /// </summary>
+    public IBackend Profiled(KernelProfiler profiler, int traceThread)
+    {
+        if (!ReferenceEquals(profiler, _profiler))
+            throw new ArgumentException("an ILGPU backend records into the profiler it was created with; open it with that profiler", nameof(profiler));
+        TraceThread = traceThread;
+        return this;
+    }
+
+    public IDeviceVerifier? CreateVerifier() => DeviceVerifier.For(this);
 
     /// <summary>Threads per group of the row kernels (norms, matrix-vector, attention, softmax).</summary>
     public int GroupSize => _group;

@@ -1,4 +1,17 @@
+using DistillSpec.Profiling;
+using DistillSpec.Speculative;
+
 namespace DistillSpec.Backends;
+
+/// <summary>Where a backend computes.</summary>
+public enum BackendKind
+{
+    /// <summary>On the host: every op has finished when it returns.</summary>
+    Cpu,
+
+    /// <summary>On an accelerator with its own memory: ops are queued, and only Download waits for them.</summary>
+    Device,
+}
 
 /// <summary>
 /// The small operation set the transformer is written in. Matrices are row-major and
@@ -8,6 +21,17 @@ namespace DistillSpec.Backends;
 public interface IBackend : IDisposable
 {
     string Name { get; }
+
+    BackendKind Kind => BackendKind.Cpu;
+
+    /// <summary>This backend with every op timed into the profiler on the trace row traceThread.</summary>
+    IBackend Profiled(KernelProfiler profiler, int traceThread) => new ProfiledBackend(this, profiler, traceThread);
+
+    /// <summary>
+    /// A verifier that runs speculative decoding's accept/reject test where this backend keeps the
+    /// target's logits, or null when verification should run on the host. The caller disposes it.
+    /// </summary>
+    IDeviceVerifier? CreateVerifier() => null;
 
     Tensor Allocate(int length);
 

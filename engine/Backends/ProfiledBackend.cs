@@ -1,4 +1,5 @@
 using DistillSpec.Profiling;
+using DistillSpec.Speculative;
 
 namespace DistillSpec.Backends;
 
@@ -12,6 +13,10 @@ public sealed class ProfiledBackend(IBackend inner, KernelProfiler profiler, int
     public IBackend Inner => inner;
 
     public string Name => inner.Name;
+
+    public BackendKind Kind => inner.Kind;
+
+    public IDeviceVerifier? CreateVerifier() => inner.CreateVerifier();
 
     public Tensor Allocate(int length) => inner.Allocate(length);
 

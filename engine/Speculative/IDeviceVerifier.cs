@@ -10,7 +10,7 @@ namespace DistillSpec.Speculative;
 /// uniforms it decides as Verifier.Verify on p from Sampler.Distribution (up to float rounding
 /// in the last bits of p, which can flip only decisions that sit on a boundary).
 /// </summary>
-public interface IDeviceVerifier
+public interface IDeviceVerifier : IDisposable
 {
     /// <param name="targetLogits">(gamma+1, vocab) on the target's backend, from Transformer.Forward without a host span.</param>
     /// <param name="q">(gamma, vocab): the draft's distributions, already transformed by settings.</param>

@@ -15,7 +15,7 @@ public sealed class CpuAcceleratorFixture : IDisposable
 {
     public CpuAcceleratorFixture()
     {
-        Context = Context.Create(b => b.CPU(DeviceSelector.CpuEmulator).EnableAlgorithms());
+        Context = Context.Create(b => b.CPU(GpuBackends.CpuEmulator).EnableAlgorithms());
         Accelerator = Context.CreateCPUAccelerator(0);
         Wide = new IlgpuBackend(Accelerator, groupSize: 16);
         Narrow = new IlgpuBackend(Accelerator, groupSize: 8);

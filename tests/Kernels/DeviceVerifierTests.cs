@@ -120,7 +120,10 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
         Assert.Throws<ArgumentException>(() => verifier.Verify(new CpuTensor(8), 4, new float[4], [0], [0.5, 0.5], settings, 1f, new double[1]));
         Assert.Throws<ArgumentException>(() => verifier.Verify(logits, 4, new float[3], [0], [0.5, 0.5], settings, 1f, new double[1]));
         Assert.Throws<ArgumentOutOfRangeException>(() => verifier.Verify(logits, 4, new float[4], [4], [0.5, 0.5], settings, 1f, new double[1]));
-        Assert.Null(DeviceVerifier.For(new SimdBackend(1)));
+        using IBackend simd = new SimdBackend(1);
+        Assert.Null(simd.CreateVerifier());
+        using var onDevice = backend.CreateVerifier();
+        Assert.IsType<DeviceVerifier>(onDevice);
     }
 
     private sealed record Case(float[] Logits, float[] P, float[] Q, int[] Drafted, double[] Uniforms);

@@ -13,7 +13,7 @@ public class IlgpuBackendProfilingTests
     {
         using var context = Context.Create(b =>
         {
-            b.CPU(DeviceSelector.CpuEmulator).EnableAlgorithms();
+            b.CPU(GpuBackends.CpuEmulator).EnableAlgorithms();
             if (deviceMarkers) b.Profiling();
         });
         using var accelerator = context.CreateCPUAccelerator(0);

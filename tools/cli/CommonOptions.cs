@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DistillSpec.Kernels;
+using DistillSpec.Backends;
 using DistillSpec.Sampling;
 
 namespace DistillSpec.Cli;
@@ -29,15 +29,15 @@ internal sealed class CommonOptions
         Check(WeightFormat, f => Backends.WeightFormats.Names.Contains(f), "--weight-format must be f32, bf16 or q8_0");
     }
 
-    /// <summary>A device name for DeviceSelector, checked at parse time.</summary>
+    /// <summary>A device name of the BackendRegistry, checked at parse time.</summary>
     public static Option<string> DeviceOption(string name, string what, string fallback)
     {
         var option = new Option<string>(name)
         {
-            Description = $"{what}: {string.Join(", ", DeviceSelector.Names)} (auto: CUDA, else OpenCL, else cpu; ilgpu-cpu emulates the GPU kernels, slowly)",
+            Description = $"{what}: {string.Join(", ", BackendRegistry.Names)} (auto: CUDA, else OpenCL, else cpu; ilgpu-cpu emulates the GPU kernels, slowly)",
             DefaultValueFactory = _ => fallback,
         };
-        Check(option, d => DeviceSelector.Names.Contains(d.Trim().ToLowerInvariant()), $"{name} must be one of {string.Join(", ", DeviceSelector.Names)}");
+        Check(option, BackendRegistry.IsKnown, $"{name} must be one of {string.Join(", ", BackendRegistry.Names)}");
         return option;
     }
 

@@ -1,5 +1,4 @@
 using DistillSpec.Backends;
-using DistillSpec.Kernels;
 using DistillSpec.Profiling;
 
 namespace DistillSpec.Cli;
@@ -13,15 +12,10 @@ internal static class DeviceBackend
     {
         // A device that is missing or fails to open is a DeviceUnavailableException, an
         // InvalidOperationException, which CliErrors.Guard turns into one line.
-        var selection = DeviceSelector.Select(device, threads, profiler);
-        Console.Error.WriteLine($"{role} device: {selection.Description}");
-        var backend = selection.Backend;
-        profiler?.NameThread(traceThread, $"{role} ops: {backend.Name}");
-        if (backend is IlgpuBackend gpu) gpu.TraceThread = traceThread;
-        else if (profiler is not null) backend = new ProfiledBackend(backend, profiler, traceThread);
-        return backend;
+        var opened = BackendRegistry.Open(device, new BackendOptions(threads, profiler));
+        Console.Error.WriteLine($"{role} device: {opened.Description}");
+        if (profiler is null) return opened.Backend;
+        profiler.NameThread(traceThread, $"{role} ops: {opened.Backend.Name}");
+        return opened.Backend.Profiled(profiler, traceThread);
     }
-
-    /// <summary>The backend's own kind, under a ProfiledBackend.</summary>
-    public static IBackend Unwrapped(IBackend backend) => backend is ProfiledBackend p ? p.Inner : backend;
 }

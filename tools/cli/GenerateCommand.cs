@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DistillSpec.Generation;
-using DistillSpec.Kernels;
+using DistillSpec.Backends;
 using DistillSpec.Models;
 using DistillSpec.Profiling;
 
@@ -38,7 +38,7 @@ internal static class GenerateCommand
         Console.Error.WriteLine($"model: {model.Directory} ({model.Config.ArchitectureName}), backend: {backend.Name}, weights: {model.Transformer.WeightFormat}");
         Console.Error.WriteLine($"prompt: {result.PromptTokens} tokens in {result.PromptTime.TotalMilliseconds:F1} ms, {result.PromptTokensPerSecond:F1} tokens/s");
         Console.Error.WriteLine($"decode: {result.DecodeSteps} steps in {result.DecodeTime.TotalMilliseconds:F1} ms, {result.DecodeTokensPerSecond:F1} tokens/s (stop: {result.StopReason})");
-        if (profiler is not null) Console.Error.Write(profile.Report(r, profiler, backend is IlgpuBackend));
+        if (profiler is not null) Console.Error.Write(profile.Report(r, profiler, backend.Kind == BackendKind.Device));
         return 0;
     }
 }

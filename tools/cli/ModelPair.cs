@@ -1,6 +1,5 @@
 using DistillSpec.Backends;
 using DistillSpec.Generation;
-using DistillSpec.Kernels;
 using DistillSpec.Models;
 using DistillSpec.Profiling;
 using DistillSpec.Sampling;
@@ -15,7 +14,7 @@ namespace DistillSpec.Cli;
 internal sealed class ModelPair : IDisposable
 {
     private ModelPair(IBackend targetBackend, IBackend draftBackend, LanguageModel target, LanguageModel draft,
-        DeviceVerifier? verifier, KernelProfiler? profiler)
+        IDeviceVerifier? verifier, KernelProfiler? profiler)
     {
         TargetBackend = targetBackend;
         DraftBackend = draftBackend;
@@ -29,7 +28,7 @@ internal sealed class ModelPair : IDisposable
     public IBackend DraftBackend { get; }
     public LanguageModel Target { get; }
     public LanguageModel Draft { get; }
-    public DeviceVerifier? Verifier { get; }
+    public IDeviceVerifier? Verifier { get; }
     public KernelProfiler? Profiler { get; }
 
     public string Devices =>
@@ -41,18 +40,18 @@ internal sealed class ModelPair : IDisposable
     {
         IBackend? targetBackend = null, draftBackend = null;
         LanguageModel? target = null, draft = null;
-        DeviceVerifier? verifier = null;
+        IDeviceVerifier? verifier = null;
         try
         {
             targetBackend = DeviceBackend.Open(targetDevice, threads, profiler, "target", KernelProfiler.TargetThread);
-            draftBackend = SameDevice(targetDevice, draftDevice, targetBackend)
+            draftBackend = BackendRegistry.SameDevice(targetDevice, draftDevice, targetBackend)
                 ? targetBackend
                 : DeviceBackend.Open(draftDevice, threads, profiler, "draft", KernelProfiler.DraftThread);
             if (ReferenceEquals(draftBackend, targetBackend)) profiler?.NameThread(KernelProfiler.TargetThread, $"target and draft ops: {targetBackend.Name}");
             target = LanguageModel.Load(targetDir, targetBackend, format);
             draft = LanguageModel.Load(draftDir, draftBackend, draftFormat);
             VocabularyCheck.EnsureShared(target, draft);
-            verifier = DeviceVerifier.For(targetBackend);
+            verifier = targetBackend.CreateVerifier();
             return new ModelPair(targetBackend, draftBackend, target, draft, verifier, profiler);
         }
         catch
@@ -64,14 +63,6 @@ internal sealed class ModelPair : IDisposable
             targetBackend?.Dispose();
             throw;
         }
-    }
-
-    // One backend serves both models when they name the same device, or when the draft asks for
-    // the CPU and the target's device resolved to it: two CPU backends would fight over the cores.
-    private static bool SameDevice(string targetDevice, string draftDevice, IBackend target)
-    {
-        string t = targetDevice.Trim().ToLowerInvariant(), d = draftDevice.Trim().ToLowerInvariant();
-        return t == d || d == "cpu" && DeviceBackend.Unwrapped(target) is SimdBackend;
     }
 
     public IReadOnlySet<int>? StopTokens(bool ignoreEos) => ignoreEos ? null : Target.Tokenizer.EosIds.ToHashSet();
@@ -91,7 +82,7 @@ internal sealed class ModelPair : IDisposable
     public void WarmUp(int[] prompt, int tokens, SamplingSettings settings, SpeculativeOptions options)
     {
         using var decoder = Decoder(settings, options, seed: 0);
-        int rounds = DeviceBackend.Unwrapped(TargetBackend) is SimdBackend ? 3 : 1;
+        int rounds = TargetBackend.Kind == BackendKind.Cpu ? 3 : 1;
         for (int i = 0; i < rounds; i++)
         {
             decoder.Generate(prompt, Math.Min(tokens, 16));

@@ -1,6 +1,9 @@
 using System.CommandLine;
 using DistillSpec.Cli;
 
+// Before the options are built: --device lists every registered backend.
+DistillSpec.Kernels.GpuBackends.Register();
+
 var root = new RootCommand("DistillSpec engine: local generation and speculative decoding with distilled drafts")
 {
     GenerateCommand.Create(),

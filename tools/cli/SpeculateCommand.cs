@@ -41,7 +41,7 @@ internal static class SpeculateCommand
         Console.Write(text);
         var result = decoder.Generate(prompt, n, stop, token => Console.Write(stream.Append(token)));
         Console.WriteLine(stream.Flush());
-        string? report = pair.Profiler is { } profiler ? profile.Report(r, profiler, pair.TargetBackend is Kernels.IlgpuBackend) : null;
+        string? report = pair.Profiler is { } profiler ? profile.Report(r, profiler, pair.TargetBackend.Kind == Backends.BackendKind.Device) : null;
 
         var baseline = pair.Baseline(prompt, n, settings, seed, stop);
         var stats = result.Stats with { Baseline = BaselineTiming.From(baseline) };
