@@ -5,7 +5,30 @@ using DistillSpec.Sampling;
 
 namespace DistillSpec.Generation;
 
-public enum StopReason { MaxTokens, EndOfSequence }
+public enum StopReason
+{
+    MaxTokens,
+    EndOfSequence,
+
+    /// <summary>The caller's CancellationToken was cancelled; the tokens so far are kept.</summary>
+    Cancelled,
+}
+
+/// <summary>How a generated token came to be.</summary>
+public enum TokenOrigin
+{
+    /// <summary>Sampled from the target alone (plain decoding, or a round in which nothing was drafted).</summary>
+    Target,
+
+    /// <summary>A draft token the target accepted.</summary>
+    AcceptedDraft,
+
+    /// <summary>The target's replacement for the first rejected draft token.</summary>
+    Correction,
+
+    /// <summary>The target's extra token after every draft of a round was accepted.</summary>
+    Bonus,
+}
 
 public sealed record GenerationResult(
     int[] Tokens, int PromptTokens, TimeSpan PromptTime, int DecodeSteps, TimeSpan DecodeTime, StopReason StopReason)
@@ -24,13 +47,17 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
 
     /// <summary>
     /// Generates up to maxTokens after the prompt, calling onToken as each is produced; stops
-    /// early at any of stopTokens. Decode steps are the forward passes after the prefill.
+    /// early at any of stopTokens, or with StopReason.Cancelled once cancellationToken is
+    /// cancelled (checked before each forward pass). Decode steps are the forward passes after the
+    /// prefill. With a seed, sampling restarts from it, so the same seed gives the same tokens;
+    /// without one it continues this generator's random stream.
     /// </summary>
     public GenerationResult Generate(ReadOnlySpan<int> prompt, int maxTokens, IReadOnlySet<int>? stopTokens = null,
-        Action<int>? onToken = null)
+        Action<int>? onToken = null, int? seed = null, CancellationToken cancellationToken = default)
     {
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
+        if (seed is int s) _sampler.Reseed(s);
         using var cache = model.CreateCache();
         cache.EnsureRoom(0, prompt.Length + maxTokens - 1);
         var logits = new float[model.VocabSize];
@@ -52,6 +79,7 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
             onToken?.Invoke(next);
             if (stopTokens?.Contains(next) == true) { reason = StopReason.EndOfSequence; break; }
             if (tokens.Count == maxTokens) break;
+            if (cancellationToken.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
             using (KernelProfiler.Phase(profiler, "forward"))
                 model.Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, logits);
             steps++;

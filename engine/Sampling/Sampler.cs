@@ -10,7 +10,7 @@ namespace DistillSpec.Sampling;
 public sealed class Sampler
 {
     private readonly ulong[] _sortKeys;
-    private readonly Random _random;
+    private Random _random;
 
     public Sampler(SamplingSettings settings, int vocabSize, int seed)
     {
@@ -23,6 +23,9 @@ public sealed class Sampler
     public SamplingSettings Settings { get; }
 
     public int VocabSize { get; }
+
+    /// <summary>Restarts the random stream from seed, as a new sampler with that seed would start.</summary>
+    public void Reseed(int seed) => _random = new Random(seed);
 
     /// <summary>A uniform draw in [0, 1) from this sampler's seeded stream.</summary>
     public double NextUniform() => _random.NextDouble();

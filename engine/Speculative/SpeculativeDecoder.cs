@@ -88,14 +88,18 @@ public sealed class SpeculativeDecoder : IDisposable
     }
 
     /// <summary>
-    /// Generates up to maxTokens after the prompt, calling onToken as each is accepted; stops early
-    /// after any of stopTokens.
+    /// Generates up to maxTokens after the prompt, calling onToken with each token as it is
+    /// emitted and how it was produced; stops early after any of stopTokens, or with
+    /// StopReason.Cancelled once cancellationToken is cancelled (checked before each round).
+    /// With a seed, sampling restarts from it, so the same seed gives the same tokens; without one
+    /// it continues this decoder's random stream.
     /// </summary>
     public SpeculativeResult Generate(ReadOnlySpan<int> prompt, int maxTokens, IReadOnlySet<int>? stopTokens = null,
-        Action<int>? onToken = null)
+        Action<int, TokenOrigin>? onToken = null, int? seed = null, CancellationToken cancellationToken = default)
     {
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
+        if (seed is int s) _sampler.Reseed(s);
         var (targetCache, draftCache) = Caches(prompt.Length + maxTokens - 1);
         var sequence = new List<int>(prompt.Length + maxTokens);
         sequence.AddRange(prompt);
@@ -114,6 +118,7 @@ public sealed class SpeculativeDecoder : IDisposable
         var reason = StopReason.MaxTokens;
         while (emitted < maxTokens && reason == StopReason.MaxTokens)
         {
+            if (cancellationToken.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
             // A round emits at most drafted + 1 tokens, so this never overshoots maxTokens.
             int drafted;
             using (KernelProfiler.Phase(_profiler, "draft"))
@@ -125,7 +130,7 @@ public sealed class SpeculativeDecoder : IDisposable
                 int token = i < verdict.Accepted ? _block[i + 1] : verdict.Next;
                 sequence.Add(token);
                 emitted++;
-                onToken?.Invoke(token);
+                onToken?.Invoke(token, Origin(i, verdict.Accepted, drafted));
                 if (stopTokens?.Contains(token) == true) reason = StopReason.EndOfSequence;
             }
             // Keep what was emitted except the new last token, which is fed next round; a stop token
@@ -235,6 +240,12 @@ public sealed class SpeculativeDecoder : IDisposable
         stats.Round(k - 1, verdict.Accepted, _overlaps.AsSpan(0, Tested(verdict, k - 1)));
         return verdict;
     }
+
+    private static TokenOrigin Origin(int index, int accepted, int drafted) =>
+        index < accepted ? TokenOrigin.AcceptedDraft
+        : drafted == 0 ? TokenOrigin.Target
+        : accepted < drafted ? TokenOrigin.Correction
+        : TokenOrigin.Bonus;
 
     // Positions whose acceptance test ran and whose prefix is kept: the accepted ones and the first rejection.
     private static int Tested(Verdict verdict, int drafted) => verdict.Accepted < drafted ? verdict.Accepted + 1 : drafted;

@@ -76,6 +76,17 @@ public sealed record SpeculativeStats
     /// <summary>Tokens per second of speculative decoding over those of target-only decoding.</summary>
     public double? Speedup => Baseline is null ? null : TokensPerSecond / Baseline.TokensPerSecond;
 
+    /// <summary>The measures in one line; the per-position arrays as lists.</summary>
+    public override string ToString()
+    {
+        static string F(double? x) => x is double v && !double.IsNaN(v) ? v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "n/a";
+        string byPosition = string.Join(", ", Enumerable.Range(1, GammaMax).Select(i => F(AcceptanceAt(i))));
+        string speedup = Speedup is double s ? $"{F(s)}x ({(Baseline!.Estimated ? "estimated from the calibrated target step" : "measured")})" : "n/a";
+        return $"alpha {F(Alpha)}, tau {F(BlockEfficiency)} (i.i.d. {F(TheoreticalBlockEfficiency)}), c {F(CostRatio)}, MBSU {F(MemoryBoundSpeedup)}, " +
+               $"speed-up {speedup}; {Emitted} tokens in {TargetCalls} target calls, {AcceptedDrafts}/{Drafted} drafts accepted, " +
+               $"acceptance by position [{byPosition}]";
+    }
+
     public static SpeculativeStats Combine(IReadOnlyList<SpeculativeStats> runs)
     {
         if (runs.Count == 0) throw new ArgumentException("nothing to combine", nameof(runs));
@@ -112,6 +123,9 @@ public sealed record SpeculativeStats
 /// <summary>Target-only decoding timings: what speculative decoding is compared with.</summary>
 public sealed record BaselineTiming(int Tokens, TimeSpan TotalTime, int DecodeSteps, TimeSpan DecodeTime)
 {
+    /// <summary>True when derived from a calibrated decode step rather than measured on the same prompt.</summary>
+    public bool Estimated { get; init; }
+
     /// <summary>One single-token forward pass of the target (plus sampling), from the decode phase.</summary>
     public TimeSpan StepTime => DecodeSteps == 0 ? TimeSpan.Zero : DecodeTime / DecodeSteps;
 
@@ -121,5 +135,8 @@ public sealed record BaselineTiming(int Tokens, TimeSpan TotalTime, int DecodeSt
 
     public static BaselineTiming Combine(IEnumerable<BaselineTiming> runs) =>
         runs.Aggregate(new BaselineTiming(0, TimeSpan.Zero, 0, TimeSpan.Zero),
-            (a, b) => new BaselineTiming(a.Tokens + b.Tokens, a.TotalTime + b.TotalTime, a.DecodeSteps + b.DecodeSteps, a.DecodeTime + b.DecodeTime));
+            (a, b) => new BaselineTiming(a.Tokens + b.Tokens, a.TotalTime + b.TotalTime, a.DecodeSteps + b.DecodeSteps, a.DecodeTime + b.DecodeTime)
+            {
+                Estimated = a.Estimated || b.Estimated,
+            });
 }

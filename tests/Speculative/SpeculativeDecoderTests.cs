@@ -18,9 +18,17 @@ public class SpeculativeDecoderTests
         SamplingSettings? settings = null, IReadOnlySet<int>? stop = null, int seed = 1)
     {
         using var decoder = new SpeculativeDecoder(target, draft, settings ?? SamplingSettings.GreedyDecoding, options, seed);
-        var streamed = new List<int>();
-        var result = decoder.Generate(prompt, n, stop, streamed.Add);
-        Assert.Equal(result.Tokens, streamed);
+        var streamed = new List<(int Token, TokenOrigin Origin)>();
+        var result = decoder.Generate(prompt, n, stop, (token, origin) => streamed.Add((token, origin)));
+        Assert.Equal(result.Tokens, streamed.Select(t => t.Token));
+        // Without a stop token cutting a round short, each round emits its accepted drafts and then
+        // exactly one token of the target's.
+        if (stop is null)
+        {
+            Assert.Equal(result.Stats.AcceptedDrafts, streamed.Count(t => t.Origin == TokenOrigin.AcceptedDraft));
+            Assert.Equal(result.Stats.TargetCalls, streamed.Count(t => t.Origin != TokenOrigin.AcceptedDraft));
+            Assert.Equal(result.Stats.RoundsByGamma[0], streamed.Count(t => t.Origin == TokenOrigin.Target));
+        }
         return result;
     }
 

@@ -48,7 +48,7 @@ internal static class BenchSdCommand
     {
         using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Device)!,
             r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)));
-        var prompts = texts.Select(t => PromptTokens.Encode(pair.Target.Tokenizer, t)).ToList();
+        var prompts = texts.Select(t => pair.Target.Tokenizer.EncodePrompt(t)).ToList();
         int n = r.GetValue(common.Tokens), seed = r.GetValue(common.Seed);
         var stop = pair.StopTokens(r.GetValue(draftOptions.IgnoreEos));
         SamplingSettings Settings(float t) => new SamplingSettings { Temperature = t, TopK = r.GetValue(common.TopK), TopP = r.GetValue(common.TopP) }.Validate();

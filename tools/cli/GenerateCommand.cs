@@ -25,7 +25,7 @@ internal static class GenerateCommand
         using var backend = DeviceBackend.Open(r.GetValue(o.Device)!, r.GetValue(o.Threads), profiler, "model", KernelProfiler.TargetThread);
         using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend, o.Format(r));
         var tokenizer = model.Tokenizer;
-        var prompt = PromptTokens.Encode(tokenizer, r.GetValue(o.Prompt)!);
+        var prompt = tokenizer.EncodePrompt(r.GetValue(o.Prompt)!);
         var decoder = tokenizer.CreateStreamingDecoder();
         var generator = new Generator(model.Transformer, o.Sampling(r), r.GetValue(o.Seed), profiler);
 

@@ -29,7 +29,7 @@ internal static class SpeculateCommand
             r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)), profile.Create(r));
         var tokenizer = pair.Target.Tokenizer;
         string text = r.GetValue(common.Prompt)!;
-        var prompt = PromptTokens.Encode(tokenizer, text);
+        var prompt = tokenizer.EncodePrompt(text);
         var settings = common.Sampling(r);
         var options = draftOptions.Speculative(r, lenience: lenience);
         int n = r.GetValue(common.Tokens), seed = r.GetValue(common.Seed);
@@ -39,7 +39,7 @@ internal static class SpeculateCommand
         using var decoder = pair.Decoder(settings, options, seed);
         var stream = tokenizer.CreateStreamingDecoder();
         Console.Write(text);
-        var result = decoder.Generate(prompt, n, stop, token => Console.Write(stream.Append(token)));
+        var result = decoder.Generate(prompt, n, stop, (token, _) => Console.Write(stream.Append(token)));
         Console.WriteLine(stream.Flush());
         string? report = pair.Profiler is { } profiler ? profile.Report(r, profiler, pair.TargetBackend.Kind == Backends.BackendKind.Device) : null;
 

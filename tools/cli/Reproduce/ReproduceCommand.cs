@@ -60,7 +60,7 @@ internal static class ReproduceCommand
         {
             foreach (var draft in loaded.Values) Speculative.VocabularyCheck.EnsureShared(target, draft);
             var prompts = s.Tasks.ToDictionary(t => t.Task, t => PromptFile.Read(t.Prompts).Take(s.PromptCount)
-                .Select(text => PromptTokens.Encode(target.Tokenizer, text)).ToList());
+                .Select(text => target.Tokenizer.EncodePrompt(text)).ToList());
             var measure = new Measurement(target, s.Tokens, s.Seed);
             measure.Run("warm-up", drafts[0].Name, loaded[drafts[0].Name].Transformer, prompts.Values.First().Take(2).ToList(), 1f, 2, 1f, false);
 

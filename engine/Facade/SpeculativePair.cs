@@ -1,0 +1,211 @@
+using DistillSpec.Backends;
+using DistillSpec.Generation;
+using DistillSpec.Models;
+using DistillSpec.Speculative;
+
+namespace DistillSpec;
+
+/// <summary>One decode step of each model, measured at load; the basis of every call's cost ratio.</summary>
+public sealed record DecodeCalibration(TimeSpan TargetStep, TimeSpan DraftStep)
+{
+    /// <summary>c = one draft step / one target step.</summary>
+    public double CostRatio => DraftStep / TargetStep;
+}
+
+/// <summary>
+/// A target and a draft that shares its vocabulary, loaded for speculative decoding: the output is
+/// exactly the target's (lossless by default), produced in fewer target passes.
+/// <code>
+/// using var pair = SpeculativePair.Load("weights/target", "weights/draft-code-tvd");
+/// await foreach (var update in pair.GenerateAsync("def read_config(path):", new() { MaxTokens = 64, Temperature = 0 }))
+///     Console.Write(update.Text);
+/// </code>
+/// </summary>
+/// <remarks>
+/// Loading does what a correct pairing needs: one backend for both models when they ask for the same
+/// device (two CPU backends would fight over the cores), the vocabulary check, verification on the
+/// target's device when it can, and a warm-up that also measures each model's decode step.
+/// Thread safety and ownership are as for <see cref="LocalModel"/>: calls on the pair and on its
+/// <see cref="Target"/> and <see cref="Draft"/> share one queue; the pair owns both models, their
+/// backends and the verifier, and frees them on Dispose.
+/// </remarks>
+public sealed class SpeculativePair : IDisposable
+{
+    private const int WarmUpTokens = 16;
+    private readonly FifoGate _gate;
+    private readonly IDeviceVerifier? _verifier;
+
+    private SpeculativePair(LocalModel target, LocalModel draft, FifoGate gate, IDeviceVerifier? verifier)
+    {
+        Target = target;
+        Draft = draft;
+        _gate = gate;
+        _verifier = verifier;
+    }
+
+    public LocalModel Target { get; }
+
+    public LocalModel Draft { get; }
+
+    /// <summary>Where each model runs, in words.</summary>
+    public string Devices =>
+        $"target on {Target.Device}{(_verifier is null ? "" : " (verifies there)")}, draft on {(ReferenceEquals(Draft.Backend, Target.Backend) ? "the same backend" : Draft.Device)}";
+
+    /// <summary>Measured by the warm-up at load; null when it was turned off.</summary>
+    public DecodeCalibration? Calibration { get; private set; }
+
+    /// <summary>Calls waiting behind the one that is running.</summary>
+    public int QueuedCalls => _gate.Waiting;
+
+    /// <exception cref="ModelFormatException">a file of either model is missing or malformed (the message names it).</exception>
+    /// <exception cref="VocabularyMismatchException">the models do not share a vocabulary.</exception>
+    /// <exception cref="DeviceUnavailableException">a device is missing or cannot be used.</exception>
+    public static SpeculativePair Load(string targetPath, string draftPath, SpeculativePairOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(targetPath);
+        ArgumentException.ThrowIfNullOrEmpty(draftPath);
+        options ??= new SpeculativePairOptions();
+        options.Target.Validate($"{nameof(options)}.{nameof(options.Target)}");
+        options.Draft.Validate($"{nameof(options)}.{nameof(options.Draft)}");
+        var profiler = options.Target.Profiler ?? options.Draft.Profiler;
+
+        var disposables = new Stack<IDisposable>();
+        try
+        {
+            var (targetBackend, targetDevice) = Open(options.Target, profiler, Profiling.KernelProfiler.TargetThread, "target");
+            disposables.Push(targetBackend);
+            bool shared = BackendRegistry.SameDevice(options.Target.Device, options.Draft.Device, targetBackend);
+            var (draftBackend, draftDevice) = shared ? (targetBackend, targetDevice)
+                : Open(options.Draft, profiler, Profiling.KernelProfiler.DraftThread, "draft");
+            if (!shared) disposables.Push(draftBackend);
+
+            var target = LanguageModel.Load(targetPath, targetBackend, options.Target.WeightFormat);
+            disposables.Push(target);
+            var draft = LanguageModel.Load(draftPath, draftBackend, options.Draft.WeightFormat);
+            disposables.Push(draft);
+            VocabularyCheck.EnsureShared(target, draft);
+            var verifier = targetBackend.CreateVerifier();
+
+            var gate = new FifoGate();
+            var pair = new SpeculativePair(
+                new LocalModel(target, targetBackend, targetDevice, ownsBackend: true, gate, ownedByPair: true, profiler),
+                new LocalModel(draft, draftBackend, draftDevice, ownsBackend: !shared, gate, ownedByPair: true, profiler),
+                gate, verifier);
+            disposables.Clear();
+            if (options.WarmUp)
+            {
+                try
+                {
+                    pair.Calibration = pair.WarmUp();
+                }
+                catch
+                {
+                    pair.Dispose();
+                    throw;
+                }
+            }
+            return pair;
+        }
+        catch
+        {
+            while (disposables.TryPop(out var d)) d.Dispose();
+            throw;
+        }
+    }
+
+    private static (IBackend Backend, string Device) Open(ModelOptions options, Profiling.KernelProfiler? profiler, int traceThread, string role)
+    {
+        var opened = BackendRegistry.Open(options.Device, new BackendOptions(options.Threads, profiler));
+        if (profiler is null) return (opened.Backend, opened.Description);
+        profiler.NameThread(traceThread, $"{role} ops: {opened.Backend.Name}");
+        return (opened.Backend.Profiled(profiler, traceThread), opened.Description);
+    }
+
+    /// <summary>
+    /// Streams speculative decoding of the prompt text: each update says whether its token was an
+    /// accepted draft, a target correction or a bonus token, and the last one carries the measures.
+    /// </summary>
+    /// <param name="speculation">Drafts per round, lenience and dynamic drafting; null for the defaults (lossless, gamma 4).</param>
+    public IAsyncEnumerable<GenerationUpdate> GenerateAsync(string prompt, GenerationOptions? options = null,
+        SpeculativeOptions? speculation = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        options ??= new GenerationOptions();
+        return GenerateAsync(Target.Encode(prompt, options.AddBos), options, speculation, cancellationToken);
+    }
+
+    /// <summary>As the text overload, from prompt token ids used as given.</summary>
+    public IAsyncEnumerable<GenerationUpdate> GenerateAsync(IReadOnlyList<int> promptTokens, GenerationOptions? options = null,
+        SpeculativeOptions? speculation = null, CancellationToken cancellationToken = default)
+    {
+        var prompt = Target.CheckPrompt(promptTokens);
+        options ??= new GenerationOptions();
+        speculation = (speculation ?? new SpeculativeOptions()).Validate();
+        return GenerationStream.Run(_gate, Target.Lifetime, Target.Tokenizer, options, (sink, seed, stop) =>
+        {
+            var stopTokens = Target.StopTokens(options);
+            BaselineTiming? measured = null;
+            if (options.MeasureBaseline)
+                measured = BaselineTiming.From(new Generator(Target.Model.Transformer, options.Sampling, seed)
+                    .Generate(prompt, options.MaxTokens, stopTokens, seed: seed, cancellationToken: stop));
+            using var decoder = Decoder(options, speculation, seed);
+            var result = decoder.Generate(prompt, options.MaxTokens, stopTokens, sink.Add, seed, stop);
+            var stats = result.Stats with { Baseline = measured ?? Estimate(result) };
+            return new RunOutcome(result.PromptTokens, result.PromptTime, result.DecodeTime, result.StopReason, stats);
+        }, cancellationToken);
+    }
+
+    /// <summary>The whole speculative continuation of the prompt text at once.</summary>
+    public Task<Completion> CompleteAsync(string prompt, GenerationOptions? options = null, SpeculativeOptions? speculation = null,
+        CancellationToken cancellationToken = default) =>
+        GenerationStream.Collect(GenerateAsync(prompt, options, speculation, cancellationToken));
+
+    private SpeculativeDecoder Decoder(GenerationOptions options, SpeculativeOptions speculation, int seed) =>
+        new(Target.Model.Transformer, Draft.Model.Transformer, options.Sampling, speculation, seed, _verifier, Target.Profiler);
+
+    // Target-only decoding of the same length at the calibrated step time; the prefill is the
+    // speculative run's, which also prefilled the draft, so the estimate leans towards a lower speed-up.
+    private BaselineTiming? Estimate(SpeculativeResult result)
+    {
+        if (Calibration is not { } calibration) return null;
+        int steps = Math.Max(result.Tokens.Length - 1, 0);
+        var decode = calibration.TargetStep * steps;
+        return new BaselineTiming(result.Tokens.Length, result.PromptTime + decode, steps, decode) { Estimated = true };
+    }
+
+    // Runs both decoders so JIT and kernel compilation are not timed as decoding (once on a device,
+    // whose kernels compile at their first launch; three times on the CPU, where tiered JIT needs
+    // repeats), then times one decode step of each model.
+    private DecodeCalibration WarmUp()
+    {
+        var prompt = Target.Encode("Hello");
+        var greedy = new GenerationOptions { Temperature = 0 };
+        int rounds = Target.Backend.Kind == BackendKind.Cpu ? 3 : 1;
+        SpeculativeResult? last = null;
+        GenerationResult? baseline = null;
+        using (_gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult())
+        using (var decoder = Decoder(greedy, new SpeculativeOptions(), seed: 0))
+        {
+            for (int i = 0; i < rounds; i++)
+            {
+                last = decoder.Generate(prompt, WarmUpTokens, seed: 0);
+                baseline = new Generator(Target.Model.Transformer, greedy.Sampling, 0).Generate(prompt, WarmUpTokens);
+            }
+        }
+        Target.Profiler?.Clear();
+        return new DecodeCalibration(BaselineTiming.From(baseline!).StepTime, last!.Stats.DraftStepTime);
+    }
+
+    /// <summary>Stops calls in progress at their next step, waits for them, and frees both models, their backends and the verifier.</summary>
+    public void Dispose()
+    {
+        bool target = Target.StopCalls(), draft = Draft.StopCalls();
+        if (!target && !draft) return;
+        using (_gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult())
+        {
+            _verifier?.Dispose();
+            Draft.Free();
+            Target.Free();
+        }
+    }
+}
