@@ -7,7 +7,9 @@ using DistillSpec.Tokenization;
 namespace DistillSpec;
 
 /// <summary>What a synchronous decoding run reports back to the stream when it ends.</summary>
-internal sealed record RunOutcome(int PromptTokens, TimeSpan PromptTime, TimeSpan DecodeTime, StopReason StopReason, SpeculativeStats? Speculative);
+/// <param name="DecodedTokens">Tokens produced after the prefill (plain decoding samples the first from the prefill's logits).</param>
+internal sealed record RunOutcome(int PromptTokens, TimeSpan PromptTime, int DecodedTokens, TimeSpan DecodeTime, StopReason StopReason,
+    SpeculativeStats? Speculative);
 
 /// <summary>
 /// Runs one synchronous decoding call (Generator or SpeculativeDecoder) on a worker thread while
@@ -117,6 +119,7 @@ internal sealed class TokenSink(TextTokenizer tokenizer, IReadOnlyList<string> s
             PromptTokens = outcome.PromptTokens,
             GeneratedTokens = _generated,
             PromptTime = outcome.PromptTime,
+            DecodedTokens = outcome.DecodedTokens,
             DecodeTime = outcome.DecodeTime,
             FinishReason = reason,
             Seed = seed,

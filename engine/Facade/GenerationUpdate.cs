@@ -48,6 +48,9 @@ public sealed record GenerationStats
     /// <summary>Prefill of the prompt (both models', for speculative decoding).</summary>
     public required TimeSpan PromptTime { get; init; }
 
+    /// <summary>Tokens produced after the prefill: plain decoding samples its first token from the prefill's logits.</summary>
+    public required int DecodedTokens { get; init; }
+
     public required TimeSpan DecodeTime { get; init; }
 
     public required FinishReason FinishReason { get; init; }
@@ -58,8 +61,8 @@ public sealed record GenerationStats
     /// <summary>Acceptance, block efficiency, cost ratio, MBSU and speed-up; null for plain decoding.</summary>
     public SpeculativeStats? Speculative { get; init; }
 
-    /// <summary>Generated tokens per second of decoding (after the prompt).</summary>
-    public double DecodeTokensPerSecond => GeneratedTokens / Math.Max(DecodeTime.TotalSeconds, 1e-9);
+    /// <summary>Tokens per second of the decode phase (after the prompt's prefill).</summary>
+    public double DecodeTokensPerSecond => DecodedTokens / Math.Max(DecodeTime.TotalSeconds, 1e-9);
 
     public double PromptTokensPerSecond => PromptTokens / Math.Max(PromptTime.TotalSeconds, 1e-9);
 

@@ -110,7 +110,7 @@ public sealed class LocalModel : IDisposable
         {
             var result = new Generator(Model.Transformer, options.Sampling, seed, Profiler)
                 .Generate(prompt, options.MaxTokens, StopTokens(options), (token) => sink.Add(token, TokenOrigin.Target), seed, stop);
-            return new RunOutcome(result.PromptTokens, result.PromptTime, result.DecodeTime, result.StopReason, null);
+            return new RunOutcome(result.PromptTokens, result.PromptTime, result.DecodeSteps, result.DecodeTime, result.StopReason, null);
         }, cancellationToken);
     }
 

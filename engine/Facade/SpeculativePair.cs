@@ -1,6 +1,7 @@
 using DistillSpec.Backends;
 using DistillSpec.Generation;
 using DistillSpec.Models;
+using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 
 namespace DistillSpec;
@@ -151,7 +152,7 @@ public sealed class SpeculativePair : IDisposable
             using var decoder = Decoder(options, speculation, seed);
             var result = decoder.Generate(prompt, options.MaxTokens, stopTokens, sink.Add, seed, stop);
             var stats = result.Stats with { Baseline = measured ?? Estimate(result) };
-            return new RunOutcome(result.PromptTokens, result.PromptTime, result.DecodeTime, result.StopReason, stats);
+            return new RunOutcome(result.PromptTokens, result.PromptTime, result.Tokens.Length, result.DecodeTime, result.StopReason, stats);
         }, cancellationToken);
     }
 
@@ -161,7 +162,13 @@ public sealed class SpeculativePair : IDisposable
         GenerationStream.Collect(GenerateAsync(prompt, options, speculation, cancellationToken));
 
     private SpeculativeDecoder Decoder(GenerationOptions options, SpeculativeOptions speculation, int seed) =>
-        new(Target.Model.Transformer, Draft.Model.Transformer, options.Sampling, speculation, seed, _verifier, Target.Profiler);
+        Decoder(options.Sampling, speculation, seed);
+
+    // Outside the call queue: for single-threaded measurement tools only.
+    internal SpeculativeDecoder Decoder(SamplingSettings settings, SpeculativeOptions speculation, int seed) =>
+        new(Target.Model.Transformer, Draft.Model.Transformer, settings, speculation, seed, _verifier, Target.Profiler);
+
+    internal bool VerifiesOnDevice => _verifier is not null;
 
     // Target-only decoding of the same length at the calibrated step time; the prefill is the
     // speculative run's, which also prefilled the draft, so the estimate leans towards a lower speed-up.

@@ -1,3 +1,4 @@
+using DistillSpec.Tokenization;
 using System.CommandLine;
 using System.Text.Json;
 using DistillSpec.Cli.Plot;
@@ -46,13 +47,11 @@ internal static class BenchSdCommand
 
     private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, Sweep sweep, List<string> texts, string output, string? plotPath)
     {
-        using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Device)!,
-            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)));
+        using var pair = PairLoader.Load(r, common, draftOptions);
         var prompts = texts.Select(t => pair.Target.Tokenizer.EncodePrompt(t)).ToList();
         int n = r.GetValue(common.Tokens), seed = r.GetValue(common.Seed);
-        var stop = pair.StopTokens(r.GetValue(draftOptions.IgnoreEos));
+        var stop = pair.Target.StopTokens(new GenerationOptions { IgnoreEndOfSequence = r.GetValue(draftOptions.IgnoreEos) });
         SamplingSettings Settings(float t) => new SamplingSettings { Temperature = t, TopK = r.GetValue(common.TopK), TopP = r.GetValue(common.TopP) }.Validate();
-        pair.WarmUp(prompts[0], n, Settings(sweep.Temperatures[0]), draftOptions.Speculative(r, sweep.Gammas.Max()));
 
         var rows = new List<Row>();
         AnsiConsole.Progress().Start(progress =>
@@ -72,7 +71,7 @@ internal static class BenchSdCommand
 
         // Redirected output has no terminal width; keep table rows on one line for files and logs.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
-        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Directory}[/], draft [bold]{pair.Draft.Directory}[/], {prompts.Count} prompts x {n} tokens, {pair.Devices}");
+        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Path}[/], draft [bold]{pair.Draft.Path}[/], {prompts.Count} prompts x {n} tokens, {pair.Devices}");
         AnsiConsole.Write(Table(rows));
         File.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), rows),
             new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
@@ -105,13 +104,13 @@ internal static class BenchSdCommand
         return table;
     }
 
-    private static object Report(ModelPair pair, int prompts, int tokens, int topK, float topP, List<Row> rows) => new
+    private static object Report(SpeculativePair pair, int prompts, int tokens, int topK, float topP, List<Row> rows) => new
     {
-        Target = pair.Target.Directory,
-        Draft = pair.Draft.Directory,
-        TargetBackend = pair.TargetBackend.Name,
-        DraftBackend = pair.DraftBackend.Name,
-        VerifiesOnDevice = pair.Verifier is not null,
+        Target = pair.Target.Path,
+        Draft = pair.Draft.Path,
+        TargetBackend = pair.Target.Backend.Name,
+        DraftBackend = pair.Draft.Backend.Name,
+        VerifiesOnDevice = pair.VerifiesOnDevice,
         Prompts = prompts,
         TokensPerPrompt = tokens,
         TopK = topK,

@@ -49,10 +49,15 @@ internal sealed class CommonOptions
 
     public Backends.WeightFormat Format(ParseResult r) => Backends.WeightFormats.Parse(r.GetValue(WeightFormat)!);
 
-    public SamplingSettings Sampling(ParseResult r) => new()
+    public SamplingSettings Sampling(ParseResult r) => Generation(r).Sampling;
+
+    /// <summary>-n, --temp, --top-k, --top-p and --seed as the facade's options.</summary>
+    public GenerationOptions Generation(ParseResult r) => new()
     {
+        MaxTokens = r.GetValue(Tokens),
         Temperature = r.GetValue(Temperature),
         TopK = r.GetValue(TopK),
         TopP = r.GetValue(TopP),
+        Seed = r.GetValue(Seed),
     };
 }

@@ -1,8 +1,5 @@
 using System.CommandLine;
-using DistillSpec.Generation;
 using DistillSpec.Backends;
-using DistillSpec.Models;
-using DistillSpec.Profiling;
 
 namespace DistillSpec.Cli;
 
@@ -22,23 +19,30 @@ internal static class GenerateCommand
     private static int Run(ParseResult r, CommonOptions o, ProfileOption profile)
     {
         var profiler = profile.Create(r);
-        using var backend = DeviceBackend.Open(r.GetValue(o.Device)!, r.GetValue(o.Threads), profiler, "model", KernelProfiler.TargetThread);
-        using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend, o.Format(r));
-        var tokenizer = model.Tokenizer;
-        var prompt = tokenizer.EncodePrompt(r.GetValue(o.Prompt)!);
-        var decoder = tokenizer.CreateStreamingDecoder();
-        var generator = new Generator(model.Transformer, o.Sampling(r), r.GetValue(o.Seed), profiler);
+        using var model = LocalModel.Load(r.GetValue(o.Model)!, new ModelOptions
+        {
+            Device = r.GetValue(o.Device)!,
+            Threads = r.GetValue(o.Threads),
+            WeightFormat = o.Format(r),
+            Profiler = profiler,
+        });
+        Console.Error.WriteLine($"model device: {model.Device}");
+        string prompt = r.GetValue(o.Prompt)!;
 
-        Console.Write(r.GetValue(o.Prompt));
-        var result = generator.Generate(prompt, r.GetValue(o.Tokens), tokenizer.EosIds.ToHashSet(),
-            token => Console.Write(decoder.Append(token)));
-        Console.WriteLine(decoder.Flush());
+        Console.Write(prompt);
+        GenerationStats? stats = null;
+        foreach (var update in model.GenerateAsync(prompt, o.Generation(r)).ToBlockingEnumerable())
+        {
+            Console.Write(update.Text);
+            stats ??= update.Stats;
+        }
+        Console.WriteLine();
 
         Console.Error.WriteLine();
-        Console.Error.WriteLine($"model: {model.Directory} ({model.Config.ArchitectureName}), backend: {backend.Name}, weights: {model.Transformer.WeightFormat}");
-        Console.Error.WriteLine($"prompt: {result.PromptTokens} tokens in {result.PromptTime.TotalMilliseconds:F1} ms, {result.PromptTokensPerSecond:F1} tokens/s");
-        Console.Error.WriteLine($"decode: {result.DecodeSteps} steps in {result.DecodeTime.TotalMilliseconds:F1} ms, {result.DecodeTokensPerSecond:F1} tokens/s (stop: {result.StopReason})");
-        if (profiler is not null) Console.Error.Write(profile.Report(r, profiler, backend.Kind == BackendKind.Device));
+        Console.Error.WriteLine($"model: {model.Path} ({model.Config.ArchitectureName}), backend: {model.Backend.Name}, weights: {model.Model.Transformer.WeightFormat}");
+        Console.Error.WriteLine($"prompt: {stats!.PromptTokens} tokens in {stats.PromptTime.TotalMilliseconds:F1} ms, {stats.PromptTokensPerSecond:F1} tokens/s");
+        Console.Error.WriteLine($"decode: {stats.DecodedTokens} tokens in {stats.DecodeTime.TotalMilliseconds:F1} ms, {stats.DecodeTokensPerSecond:F1} tokens/s (finished by {stats.FinishReason})");
+        if (profiler is not null) Console.Error.Write(profile.Report(r, profiler, model.Backend.Kind == BackendKind.Device));
         return 0;
     }
 }

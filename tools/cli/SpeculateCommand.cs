@@ -1,5 +1,4 @@
 using System.CommandLine;
-using DistillSpec.Speculative;
 using Spectre.Console;
 
 namespace DistillSpec.Cli;
@@ -25,32 +24,33 @@ internal static class SpeculateCommand
 
     private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, ProfileOption profile, float lenience)
     {
-        using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Device)!,
-            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)), profile.Create(r));
-        var tokenizer = pair.Target.Tokenizer;
+        var profiler = profile.Create(r);
+        using var pair = PairLoader.Load(r, common, draftOptions, profiler);
         string text = r.GetValue(common.Prompt)!;
-        var prompt = tokenizer.EncodePrompt(text);
-        var settings = common.Sampling(r);
-        var options = draftOptions.Speculative(r, lenience: lenience);
-        int n = r.GetValue(common.Tokens), seed = r.GetValue(common.Seed);
-        var stop = pair.StopTokens(r.GetValue(draftOptions.IgnoreEos));
-        pair.WarmUp(prompt, n, settings, options);
+        var speculation = draftOptions.Speculative(r, lenience: lenience);
+        // A profiled run keeps the baseline out of the profile: its speed-up is estimated from the step calibrated at load.
+        var options = common.Generation(r) with
+        {
+            IgnoreEndOfSequence = r.GetValue(draftOptions.IgnoreEos),
+            MeasureBaseline = profiler is null,
+        };
 
-        using var decoder = pair.Decoder(settings, options, seed);
-        var stream = tokenizer.CreateStreamingDecoder();
         Console.Write(text);
-        var result = decoder.Generate(prompt, n, stop, (token, _) => Console.Write(stream.Append(token)));
-        Console.WriteLine(stream.Flush());
-        string? report = pair.Profiler is { } profiler ? profile.Report(r, profiler, pair.TargetBackend.Kind == Backends.BackendKind.Device) : null;
+        GenerationStats? stats = null;
+        foreach (var update in pair.GenerateAsync(text, options, speculation).ToBlockingEnumerable())
+        {
+            Console.Write(update.Text);
+            stats ??= update.Stats;
+        }
+        Console.WriteLine();
+        string? report = profiler is not null ? profile.Report(r, profiler, pair.Target.Backend.Kind == Backends.BackendKind.Device) : null;
 
-        var baseline = pair.Baseline(prompt, n, settings, seed, stop);
-        var stats = result.Stats with { Baseline = BaselineTiming.From(baseline) };
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;  // no terminal to size the table by
         AnsiConsole.WriteLine();
-        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Directory}[/], draft [bold]{pair.Draft.Directory}[/], {pair.Devices}");
-        string drafting = $"gamma {options.DraftMax}{(options.Adaptive ? " adaptive" : "")}{(options.DraftPMin > 0 ? $", draft-p-min {options.DraftPMin}" : "")}";
-        AnsiConsole.MarkupLineInterpolated($"settings: {Describe(settings)}, {drafting}, lenience {options.Lenience}, stop {result.StopReason}");
-        AnsiConsole.Write(StatsTable.Create(stats));
+        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Path}[/], draft [bold]{pair.Draft.Path}[/], {pair.Devices}");
+        string drafting = $"gamma {speculation.DraftMax}{(speculation.Adaptive ? " adaptive" : "")}{(speculation.DraftPMin > 0 ? $", draft-p-min {speculation.DraftPMin}" : "")}";
+        AnsiConsole.MarkupLineInterpolated($"settings: {Describe(options.Sampling)}, {drafting}, lenience {speculation.Lenience}, finished by {stats!.FinishReason}");
+        AnsiConsole.Write(StatsTable.Create(stats.Speculative!));
         if (report is not null) Console.Write(report);
         return 0;
     }

@@ -24,12 +24,13 @@ internal static class StatsTable
         Row("target verify call", Ms(s.TargetCallTime), "one target pass over gamma+1 tokens");
         if (s.Baseline is { } b)
         {
-            Row("target step", Ms(b.StepTime), "one target token, target-only decoding");
+            string source = b.Estimated ? "estimated: calibrated target step x tokens" : "same prompt and settings";
+            Row("target step", Ms(b.StepTime), b.Estimated ? "one target token, calibrated at load" : "one target token, target-only decoding");
             Row("c", F(s.CostRatio!.Value), "draft step / target step");
             Row("MBSU", F(s.MemoryBoundSpeedup!.Value), "tau / (c gamma + 1)");
             Row("speculative", $"{s.TokensPerSecond:F1} tok/s", "prefill + decode");
-            Row("target only", $"{b.TokensPerSecond:F1} tok/s", $"{b.Tokens} tokens, same prompt and settings");
-            Row("speed-up", F(s.Speedup!.Value) + "x", "wall clock, speculative / target only");
+            Row("target only", $"{b.TokensPerSecond:F1} tok/s", $"{b.Tokens} tokens, {source}");
+            Row("speed-up", F(s.Speedup!.Value) + "x", b.Estimated ? "speculative / target only (estimated)" : "wall clock, speculative / target only");
         }
         Row("acceptance by position", ByPosition(s), "share of drafts at position 1..gamma accepted");
         return table;

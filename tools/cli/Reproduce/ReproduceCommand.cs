@@ -1,3 +1,4 @@
+using DistillSpec.Tokenization;
 using System.CommandLine;
 using System.Diagnostics;
 using DistillSpec.Backends;
