@@ -21,7 +21,7 @@ public sealed class DeviceVerifier : IDeviceVerifier, IDisposable
     private MemoryBuffer1D<double, Stride1D.Dense>? _inputs, _result;
     private double[] _hostInputs = [], _hostResult = [];
 
-    /// <exception cref="ILGPU.Runtime.CapabilityNotSupportedException">the device has no fp64 (some OpenCL devices).</exception>
+    /// <exception cref="ILGPU.CapabilityNotSupportedException">the device has no fp64 (some OpenCL devices).</exception>
     public DeviceVerifier(IlgpuBackend backend)
     {
         _backend = backend;
