@@ -85,7 +85,7 @@ internal static class Filters
             case "abs":
                 return v switch
                 {
-                    long n => Math.Abs(n),
+                    long n => (object)Math.Abs(n),
                     double x => Math.Abs(x),
                     bool b => b ? 1L : 0L,
                     _ => throw new JinjaError($"bad operand type for abs(): '{Values.TypeName(v)}'"),

@@ -53,7 +53,7 @@ internal static class Operators
 
     public static object Negate(object? v) => v switch
     {
-        long n => -n,
+        long n => (object)(-n),
         double d => -d,
         bool b => b ? -1L : 0L,
         Undefined u => throw new JinjaError(u.Description),
