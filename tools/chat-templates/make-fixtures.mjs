@@ -12,6 +12,7 @@
 // transformers is what the models were trained with, so our renderer follows Python there, and the README lists
 // each such case.
 import { Template } from "@huggingface/jinja";
+import { SNIPPETS } from "./snippets.mjs";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdirSync, renameSync, rmSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -252,6 +253,11 @@ const FEATURE_CASES = {
   ],
 };
 
+/** The same text, or both an error (error wording differs between renderers and is not compared). */
+function sameOutcome(a, b) {
+  return "error" in a ? "error" in b : a.expected === b.expected;
+}
+
 function describe(result) {
   return "error" in result ? `raises "${result.error}"` : `renders ${JSON.stringify(result.expected.slice(0, 80))}`;
 }
@@ -302,7 +308,11 @@ function render(template, config, testCase) {
 
 /** Python jinja2's results for every case, in order. */
 function renderWithPython(template, config, cases) {
-  const request = JSON.stringify({ template, cases: cases.map((c) => ({ variables: variablesOf(config, c) })) });
+  return pythonRender({ template, cases: cases.map((c) => ({ variables: variablesOf(config, c) })) });
+}
+
+function pythonRender(body) {
+  const request = JSON.stringify(body);
   const run = spawnSync("python3", [join(here, "python-render.py")], { input: request, encoding: "utf8", maxBuffer: 1 << 26 });
   if (run.status !== 0) throw new Error(`python-render.py failed (python3 with jinja2 is needed): ${run.error ?? run.stderr}`);
   const { jinja2, results } = JSON.parse(run.stdout);
@@ -338,7 +348,7 @@ for (const model of MODELS) {
   const python = renderWithPython(template, config, inputs);
   const cases = inputs.map((testCase, i) => {
     const reference = render(template, config, testCase);
-    const agrees = reference.expected === python[i].expected && reference.error === python[i].error;
+    const agrees = sameOutcome(reference, python[i]);
     if (!agrees) deviations.push({ model: model.name, testCase: testCase.name, reference, python: python[i] });
     return { ...testCase, ...reference, ...(agrees ? {} : { python: python[i] }) };
   });
@@ -354,6 +364,24 @@ for (const model of MODELS) {
   total += cases.length;
   console.log(`${model.name}: ${cases.length} cases (${errors} expected errors)`);
 }
+
+// Feature snippets: same comparison, one small template each.
+const snippetPython = pythonRender({ cases: SNIPPETS.map((s) => ({ template: s.template, variables: s.variables ?? {} })) });
+const snippetDeviations = [];
+const snippets = SNIPPETS.map((snippet, i) => {
+  let reference;
+  try {
+    reference = { expected: new Template(snippet.template).render(structuredClone(snippet.variables ?? {})) };
+  } catch (e) {
+    reference = { error: String(e.message) };
+  }
+  const python = snippetPython[i];
+  const agrees = sameOutcome(reference, python);
+  if (!agrees) snippetDeviations.push({ name: snippet.name, reference, python });
+  return { ...snippet, ...reference, ...(agrees ? {} : { python }) };
+});
+writeAtomically(join(outRoot, "jinja-snippets.json"), JSON.stringify({ renderer: `@huggingface/jinja@${jinjaVersion}`, snippets }, null, 2) + "\n");
+console.log(`${snippets.length} feature snippets (${snippetDeviations.length} where jinja2 differs)`);
 
 const readme = [
   "# Chat template fixtures",
@@ -380,6 +408,15 @@ const readme = [
   ...(deviations.length === 0 ? ["None."] : deviations.map((d) =>
     `- \`${d.model}\` / \`${d.testCase}\`: @huggingface/jinja ${describe(d.reference)}; jinja2 ${describe(d.python)}.` +
     (KNOWN_CAUSES[`${d.model}/${d.testCase}`] ? ` Cause: ${KNOWN_CAUSES[`${d.model}/${d.testCase}`]}.` : ""))),
+  "",
+  "## Feature snippets",
+  "",
+  `\`jinja-snippets.json\` holds ${snippets.length} small templates from \`tools/chat-templates/snippets.mjs\`, one Jinja feature`,
+  "each, rendered the same two ways (`tests/Chat/Jinja/JinjaSnippetTests.cs` checks them). Where jinja2 differs from",
+  "@huggingface/jinja, our renderer follows jinja2:",
+  "",
+  ...(snippetDeviations.length === 0 ? ["None."] : snippetDeviations.map((d) =>
+    `- \`${d.name}\`: @huggingface/jinja ${describe(d.reference)}; jinja2 ${describe(d.python)}.`)),
   "",
 ].join("\n");
 writeAtomically(join(outRoot, "README.md"), readme);

@@ -2,7 +2,7 @@
 
 A second oracle for make-fixtures.mjs: transformers renders chat templates with jinja2 (what models were trained
 on), @huggingface/jinja reimplements it in JavaScript. Reads {"template", "cases": [{"variables"}]} as JSON on
-stdin and writes {"jinja2": version, "results": [{"expected"} or {"error"}]} as JSON on stdout.
+stdin (a case may carry its own "template") and writes {"jinja2": version, "results": [{"expected"} or {"error"}]} as JSON on stdout.
 """
 import json
 import sys
@@ -31,10 +31,10 @@ def main():
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
-    template = env.from_string(request["template"])
     results = []
     for case in request["cases"]:
         try:
+            template = env.from_string(case.get("template", request.get("template")))
             results.append({"expected": template.render(**case["variables"])})
         except Exception as e:  # every failure is a result to compare, not a crash of the tool
             results.append({"error": str(e)})

@@ -34,7 +34,7 @@ internal static class Operators
                 case "/": return y == 0 ? throw ZeroDivision() : (double)x / y;
                 case "//": return y == 0 ? throw ZeroDivision() : FloorDiv(x, y);
                 case "%": return y == 0 ? throw ZeroDivision() : x - (y * FloorDiv(x, y));
-                case "**": return y >= 0 ? IntPow(x, y) : Math.Pow(x, y);
+                case "**": return y >= 0 ? (object)IntPow(x, y) : Math.Pow(x, y);
             }
         }
         double p = Values.ToDouble(a), q = Values.ToDouble(b);

@@ -352,14 +352,20 @@ internal sealed class Parser
         return left;
     }
 
-    private Expr ParseUnary()
+    /// <summary>As Jinja: the sign applies before the filters, so <c>-3 | abs</c> is 3.</summary>
+    private Expr ParseUnary(bool withFilters = true)
     {
+        Expr node;
         if (Current.IsOperator("-") || Current.IsOperator("+"))
         {
             Token op = Next();
-            return new UnaryExpr(op.Pos, op.Value, ParseUnary());
+            node = new UnaryExpr(op.Pos, op.Value, ParseUnary(withFilters: false));
         }
-        return ParseFilterChain(ParsePostfix(ParsePrimary()));
+        else
+        {
+            node = ParsePostfix(ParsePrimary());
+        }
+        return withFilters ? ParseFilterChain(node) : node;
     }
 
     private Expr ParsePrimary()

@@ -15,7 +15,7 @@ internal static class ValueConverter
         string s => s,
         bool b => b,
         sbyte or byte or short or ushort or int or uint or long => Convert.ToInt64(value, CultureInfo.InvariantCulture),
-        ulong u => u <= long.MaxValue ? (long)u : (double)u,
+        ulong u => u <= long.MaxValue ? (object)(long)u : (double)u,
         float or double or decimal or Half => Convert.ToDouble(value, CultureInfo.InvariantCulture),
         char c => c.ToString(),
         JsonElement e => FromJson(e),
@@ -49,7 +49,7 @@ internal static class ValueConverter
             case JsonValueKind.Number:
                 // Python's json: a number written without '.' or an exponent is an int.
                 string raw = e.GetRawText();
-                return raw.AsSpan().IndexOfAny(".eE") < 0 && e.TryGetInt64(out long n) ? n : e.GetDouble();
+                return raw.AsSpan().IndexOfAny(".eE") < 0 && e.TryGetInt64(out long n) ? (object)n : e.GetDouble();
             case JsonValueKind.True:
                 return true;
             case JsonValueKind.False:
