@@ -116,6 +116,13 @@ public sealed class ChatTemplateTests
     }
 
     [Fact]
+    public void Hugging_face_s_generation_marker_renders_its_body()
+    {
+        var template = new ChatTemplate("{% for m in messages %}{{ m.role }}: {% generation %}{{ m.content }}{% endgeneration %}\n{% endfor %}");
+        Assert.Equal("user: hi\nassistant: hello\n", template.Render([ChatMessage.User("hi"), ChatMessage.Assistant("hello")]));
+    }
+
+    [Fact]
     public void Raise_exception_is_marked_as_the_template_s_own_error()
     {
         var template = new ChatTemplate("{% if messages[0].role != 'user' %}{{ raise_exception('first turn must be a user turn') }}{% endif %}");

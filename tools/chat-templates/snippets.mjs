@@ -18,6 +18,7 @@ export const SNIPPETS = [
   { name: "dash_in_expressions", template: "x  \n {{- 'y' -}} \n  z" },
   { name: "comments", template: "a{# one #}b\n{# two -#}\n   c {#- three #}d" },
   { name: "trailing_newline_dropped", template: "text\n" },
+  { name: "plus_keeps_whitespace", template: "line\n    {%+ if true %}x{% endif +%}\nend" },
   { name: "raw_block", template: "{% raw %}{{ not rendered }} {% if %}{% endraw %}!" },
   { name: "string_escapes", template: "{{ 'tab\\there\\nnew \\'q\\' \\\\ \\u00e9' }}|{{ \"dq \\\" \" }}" },
   // Loops.
@@ -64,6 +65,8 @@ export const SNIPPETS = [
   { name: "tojson_indent_and_sorting", template: "{{ {'b': [1, {'c': []}], 'a': {}} | tojson(indent=2) }}\n{{ d | tojson(sort_keys=true) }}", variables: { d } },
   { name: "select_and_map", template: "{{ people | selectattr('role', 'equalto', 'user') | map(attribute='name') | join(',') }}|{{ people | rejectattr('role', 'equalto', 'user') | map(attribute='name') | join }}|{{ people | selectattr('tool_calls', 'defined') | map(attribute='name') | join }}|{{ people | selectattr('tool_calls', 'undefined') | map(attribute='name') | join }}|{{ xs | select('odd') | join }}|{{ xs | reject('odd') | join }}|{{ people | map(attribute='missing', default='?') | join }}", variables: { people, xs } },
   { name: "indent_filter", template: "{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(4, true) }}" },
+  { name: "more_filters", template: "{{ people | sort(attribute='age') | map(attribute='name') | join }}|{{ people | sort(attribute='name', reverse=true) | map(attribute='name') | join }}|{{ d | dictsort | tojson }}|{{ 2.567 | round(2) }}|{{ 'one two  three' | wordcount }}|{{ '<a & b>' | escape }}|{{ people | map(attribute='name') | map('lower') | join }}", variables: { people, d } },
+  { name: "loop_cycle", template: "{% for x in xs %}{{ loop.cycle('odd', 'even') }} {% endfor %}", variables: { xs } },
   { name: "items_filter", template: "{% for k, v in d | items %}{{ k }}{{ v }}{% endfor %}", variables: { d } },
   // Tests.
   { name: "tests", template: "{{ 'y' if x is defined else 'n' }}{{ 'y' if nope is undefined else 'n' }}{{ 'y' if n is none else 'n' }}{{ 'y' if 's' is string else 'n' }}{{ 'y' if d is mapping else 'n' }}{{ 'y' if xs is iterable else 'n' }}{{ 'y' if 's' is iterable else 'n' }}{{ 'y' if xs is sequence else 'n' }}{{ 'y' if 3 is number else 'n' }}{{ 'y' if 3 is integer else 'n' }}{{ 'y' if 3 is odd else 'n' }}{{ 'y' if 4 is even else 'n' }}{{ 'y' if 9 is divisibleby 3 else 'n' }}{{ 'y' if 'a' is equalto 'a' else 'n' }}{{ 'y' if t is true else 'n' }}{{ 'y' if f is false else 'n' }}{{ 'y' if 'abc' is lower else 'n' }}{{ 'y' if 'ABC' is upper else 'n' }}{{ 'y' if d is not string else 'n' }}", variables: { x: 1, n: null, d, xs, t: true, f: false } },

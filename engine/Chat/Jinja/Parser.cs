@@ -20,14 +20,10 @@ internal sealed class Parser
     public static IReadOnlyList<Stmt> Parse(string source)
     {
         var parser = new Parser(Lexer.Tokenize(source));
-        List<Stmt> body = parser.ParseBody(out string? stop);
-        if (stop is not null) throw parser.Error($"unexpected '{stop}' with no block open", parser.Previous(2));
-        return body;
+        return parser.ParseBody(out _);
     }
 
     private Token Current => _tokens[_i];
-
-    private Token Previous(int back) => _tokens[Math.Max(0, _i - back)];
 
     private Token Next() => _tokens[_i++];
 
@@ -259,27 +255,9 @@ internal sealed class Parser
     /// <summary>The iterable of a for loop, where a trailing <c>if</c> is the loop filter, not a conditional.</summary>
     private Expr ParseConditionalFree() => ParseOr();
 
-    private Expr ParseOr()
-    {
-        Expr left = ParseAnd();
-        while (Current.IsName("or"))
-        {
-            Token op = Next();
-            left = new BinaryExpr(op.Pos, "or", left, ParseAnd());
-        }
-        return left;
-    }
+    private Expr ParseOr() => ParseLeftAssociative(ParseAnd, "or");
 
-    private Expr ParseAnd()
-    {
-        Expr left = ParseNot();
-        while (Current.IsName("and"))
-        {
-            Token op = Next();
-            left = new BinaryExpr(op.Pos, "and", left, ParseNot());
-        }
-        return left;
-    }
+    private Expr ParseAnd() => ParseLeftAssociative(ParseNot, "and");
 
     private Expr ParseNot()
     {
@@ -308,46 +286,22 @@ internal sealed class Parser
         return rest.Count == 0 ? first : new CompareExpr(first.Pos, first, rest);
     }
 
-    private Expr ParseAdd()
-    {
-        Expr left = ParseConcat();
-        while (Current.IsOperator("+") || Current.IsOperator("-"))
-        {
-            Token op = Next();
-            left = new BinaryExpr(op.Pos, op.Value, left, ParseConcat());
-        }
-        return left;
-    }
+    private Expr ParseAdd() => ParseLeftAssociative(ParseConcat, "+", "-");
 
-    private Expr ParseConcat()
-    {
-        Expr left = ParseMultiply();
-        while (Current.IsOperator("~"))
-        {
-            Token op = Next();
-            left = new BinaryExpr(op.Pos, "~", left, ParseMultiply());
-        }
-        return left;
-    }
+    private Expr ParseConcat() => ParseLeftAssociative(ParseMultiply, "~");
 
-    private Expr ParseMultiply()
-    {
-        Expr left = ParsePower();
-        while (Current.Kind == TokenKind.Operator && Current.Value is "*" or "/" or "//" or "%")
-        {
-            Token op = Next();
-            left = new BinaryExpr(op.Pos, op.Value, left, ParsePower());
-        }
-        return left;
-    }
+    private Expr ParseMultiply() => ParseLeftAssociative(ParsePower, "*", "/", "//", "%");
 
-    private Expr ParsePower()
+    private Expr ParsePower() => ParseLeftAssociative(() => ParseUnary(), "**");
+
+    /// <summary><c>a op b op c</c> as <c>(a op b) op c</c>, for the operators of one precedence level.</summary>
+    private Expr ParseLeftAssociative(Func<Expr> operand, params string[] ops)
     {
-        Expr left = ParseUnary();
-        while (Current.IsOperator("**"))
+        Expr left = operand();
+        while (Current.Kind is TokenKind.Operator or TokenKind.Name && ops.Contains(Current.Value))
         {
             Token op = Next();
-            left = new BinaryExpr(op.Pos, "**", left, ParseUnary());
+            left = new BinaryExpr(op.Pos, op.Value, left, operand());
         }
         return left;
     }
