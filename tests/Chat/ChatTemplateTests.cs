@@ -118,7 +118,7 @@ public sealed class ChatTemplateTests
     [Fact]
     public void Hugging_face_s_generation_marker_renders_its_body()
     {
-        var template = new ChatTemplate("{% for m in messages %}{{ m.role }}: {% generation %}{{ m.content }}{% endgeneration %}\n{% endfor %}");
+        var template = new ChatTemplate("{% for m in messages %}{{ m.role }}: {% generation %}{{ m.content }}{% endgeneration %}{{ '\\n' }}{% endfor %}");
         Assert.Equal("user: hi\nassistant: hello\n", template.Render([ChatMessage.User("hi"), ChatMessage.Assistant("hello")]));
     }
 
