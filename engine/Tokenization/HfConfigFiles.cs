@@ -84,7 +84,8 @@ internal static class HfConfigFiles
         };
     }
 
-    private static string? TokenName(JsonElement root, string name)
+    /// <summary>A special token named in a tokenizer config: a plain string, or an AddedToken-style object with "content".</summary>
+    internal static string? TokenName(JsonElement root, string name)
     {
         if (!root.TryGetProperty(name, out JsonElement v)) return null;
         if (v.ValueKind == JsonValueKind.String) return v.GetString();

@@ -13,7 +13,8 @@ public static class HfTokenizerFiles
     /// <summary>
     /// Writes vocab.json + merges.txt (GPT-2 layout), tokenizer.json (same model for HF fast tokenizers) and
     /// tokenizer_config.json. Special tokens already in <paramref name="tokens"/> keep their id; the others are
-    /// appended after the last token. The first special token serves as BOS and EOS, as GPT-2's &lt;|endoftext|&gt; does.
+    /// appended after the last token. The first special token serves as BOS and EOS, as GPT-2's &lt;|endoftext|&gt; does,
+    /// and the config carries <see cref="Chat.ChatTemplate.DefaultSource"/> as its chat template.
     /// </summary>
     /// <param name="tokens">Token strings in id order, in the GPT-2 byte-to-unicode alphabet.</param>
     /// <param name="merges">Merge rules, highest priority first; both parts and their concatenation must be tokens.</param>
@@ -124,6 +125,8 @@ public static class HfTokenizerFiles
             w.WriteString("bos_token", special[0].Content);
             w.WriteString("eos_token", special[0].Content);
             w.WriteString("unk_token", special[0].Content);
+            // Chat prompts need a template; ours ends each turn with the EOS token, the only special token here.
+            w.WriteString("chat_template", Chat.ChatTemplate.DefaultSource);
         }
         w.WriteBoolean("clean_up_tokenization_spaces", false);
         w.WriteString("tokenizer_class", "GPT2Tokenizer");
