@@ -1,4 +1,6 @@
 using DistillSpec.Backends;
+using DistillSpec.Chat;
+using Microsoft.Extensions.AI;
 using DistillSpec.Generation;
 using DistillSpec.Models;
 using DistillSpec.Tokenization;
@@ -26,6 +28,7 @@ public sealed class LocalModel : IDisposable
     private readonly bool _ownsBackend, _ownedByPair;
     private readonly FifoGate _gate;
     private readonly CancellationTokenSource _lifetime = new();
+    private readonly Lazy<ChatTemplate?> _chatTemplate;
     private int _disposed;
 
     internal LocalModel(LanguageModel model, IBackend backend, string device, bool ownsBackend, FifoGate gate, bool ownedByPair,
@@ -38,6 +41,8 @@ public sealed class LocalModel : IDisposable
         _ownsBackend = ownsBackend;
         _gate = gate;
         _ownedByPair = ownedByPair;
+        // Loaded on first use, so a model whose template is broken still serves plain generation.
+        _chatTemplate = new(() => ChatTemplate.FromModelDirectory(model.Directory));
     }
 
     /// <summary>The model directory it was loaded from.</summary>
@@ -55,6 +60,10 @@ public sealed class LocalModel : IDisposable
 
     /// <summary>Calls waiting behind the one that is running.</summary>
     public int QueuedCalls => _gate.Waiting;
+
+    /// <summary>The model's chat template (tokenizer_config.json's chat_template), or null when it has none.</summary>
+    /// <exception cref="ChatTemplateException">the template is malformed (the message names the file, line and column).</exception>
+    public ChatTemplate? ChatTemplate => _chatTemplate.Value;
 
     internal LanguageModel Model { get; }
 
@@ -117,6 +126,28 @@ public sealed class LocalModel : IDisposable
     /// <summary>The whole continuation of the prompt text at once.</summary>
     public Task<Completion> CompleteAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         GenerationStream.Collect(GenerateAsync(prompt, options, cancellationToken));
+
+    /// <summary>
+    /// Streams the assistant's reply to a conversation, prompted through the model's chat template as it
+    /// was trained (Hugging Face's apply_chat_template with add_generation_prompt).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">the model has no chat template.</exception>
+    /// <exception cref="ChatTemplateException">the template rejected the conversation (e.g. roles that do not alternate).</exception>
+    public IAsyncEnumerable<GenerationUpdate> ChatAsync(IReadOnlyList<Chat.ChatMessage> messages, GenerationOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        GenerateAsync(EncodeChat(messages), options, cancellationToken);
+
+    /// <summary>The prompt ids of a conversation: the rendered template, its special tokens as written (no BOS added).</summary>
+    public int[] EncodeChat(IReadOnlyList<Chat.ChatMessage> messages, ChatTemplateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var template = ChatTemplate ?? throw new InvalidOperationException(
+            $"the model '{Path}' has no chat template (chat_template in tokenizer_config.json or chat_template.jinja)");
+        return Tokenizer.EncodePrompt(template.Render(messages, options), addBos: false);
+    }
+
+    /// <summary>This model as a Microsoft.Extensions.AI chat client; the client does not own the model.</summary>
+    public IChatClient AsChatClient() => new LocalChatClient(this);
 
     internal Profiling.KernelProfiler? Profiler { get; }
 

@@ -156,6 +156,15 @@ public sealed class SpeculativePair : IDisposable
         }, cancellationToken);
     }
 
+    /// <summary>Streams speculative decoding of the assistant's reply to a conversation, through the target's chat template.</summary>
+    /// <exception cref="InvalidOperationException">the target has no chat template.</exception>
+    public IAsyncEnumerable<GenerationUpdate> ChatAsync(IReadOnlyList<Chat.ChatMessage> messages, GenerationOptions? options = null,
+        SpeculativeOptions? speculation = null, CancellationToken cancellationToken = default) =>
+        GenerateAsync(Target.EncodeChat(messages), options, speculation, cancellationToken);
+
+    /// <summary>This pair as a Microsoft.Extensions.AI chat client decoding speculatively; the client does not own the pair.</summary>
+    public Microsoft.Extensions.AI.IChatClient AsChatClient(SpeculativeOptions? speculation = null) => new LocalChatClient(this, speculation);
+
     /// <summary>The whole speculative continuation of the prompt text at once.</summary>
     public Task<Completion> CompleteAsync(string prompt, GenerationOptions? options = null, SpeculativeOptions? speculation = null,
         CancellationToken cancellationToken = default) =>

@@ -7,6 +7,7 @@ DistillSpec.Kernels.GpuBackends.Register();
 var root = new RootCommand("DistillSpec engine: local generation and speculative decoding with distilled drafts")
 {
     GenerateCommand.Create(),
+    ChatCommand.Create(),
     InitRandomCommand.Create(),
     SpeculateCommand.Create(),
     BenchSdCommand.Create(),
