@@ -71,5 +71,25 @@ public class ConformanceTests
         Assert.True(failures.Count == 0, $"{name}: {failures.Count} mismatches over {cases.Count} strings:\n" + string.Join("\n", failures.Take(15)));
     }
 
+    [Fact]
+    public void Qwen3HasNoBosAlthoughItsVocabularyHasAnOrdinaryAngleBracketS()
+    {
+        TextTokenizer qwen = TextTokenizer.Load(ModelDirectory("qwen3"));
+
+        Assert.Null(qwen.BosId); // tokenizer_config.json: "bos_token": null
+        Assert.False(qwen.AddBos);
+        Assert.Equal([151645], qwen.EosIds); // <|im_end|>
+    }
+
+    [Fact]
+    public void Llama2TakesBosFromItsConfigAndTemplate()
+    {
+        TextTokenizer llama = TextTokenizer.Load(ModelDirectory("llama2"));
+
+        Assert.Equal(1, llama.BosId);
+        Assert.True(llama.AddBos);
+        Assert.Equal([2], llama.EosIds);
+    }
+
     private static string Show(string s) => JsonSerializer.Serialize(s);
 }

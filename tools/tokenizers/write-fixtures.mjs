@@ -31,6 +31,14 @@ for (const name of [...Object.keys(referenceModels), "synthetic-unigram"]) {
   console.log(`${name}: ${lines.length} strings`);
 }
 
+// The normalization forms of every string (and of some that stress reordering and Hangul), for UnicodeNormalization.
+const forms = ["NFC", "NFD", "NFKC", "NFKD"];
+const extra = ["\u1100\u1161", "\uAC00\u11A8", "\u1100\u1161\u11A8\u0301", "a\u0323\u0302", "a\u0302\u0323", "\u0061\u0315\u0300\u05AE\u0300\u0062",
+  "\u00C5\u0327", "\u1E0B\u0323", "\u0344", "\u0F73", "\u2ADC", "\uFB2C", "\u0958", "\u1D15E", "\u{1D15E}\u{1D165}", "\u{2F800}", "\u0B47\u0B3E", "\u3131\u314F"];
+const normalizationLines = [...strings, ...extra].map((text) => JSON.stringify({ text, ...Object.fromEntries(forms.map((f) => [f, text.normalize(f)])) }));
+writeAtomically(path.join(outDir, "unicode-normalization.jsonl"), normalizationLines.join("\n") + "\n");
+console.log(`unicode-normalization: ${normalizationLines.length} strings (Unicode ${process.versions.unicode})`);
+
 function writeAtomically(file, content) {
   const tmp = file + ".tmp";
   fs.writeFileSync(tmp, content);
