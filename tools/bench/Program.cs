@@ -6,5 +6,6 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     CpuBenchCommand.Create(),
     PeersBenchCommand.Create(),
     FormatsBenchCommand.Create(),
+    TokenizersBenchCommand.Create(),
 };
 return root.Parse(args).Invoke();
