@@ -31,7 +31,7 @@ internal sealed class BpeModel : ITokenModel
         FuseUnknown = fuseUnknown;
         _ignoreMerges = ignoreMerges;
         Merges = merges;
-        _merges = new Dictionary<long, (int, int)>(merges.Count);
+        _merges = new Dictionary<long, (int, int)>(merges.Count, PairComparer.Instance);
         for (int rank = 0; rank < merges.Count; rank++)
         {
             var (left, right) = merges[rank];
@@ -73,6 +73,17 @@ internal sealed class BpeModel : ITokenModel
     }
 
     private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    /// <summary>
+    /// long's own hash (high ^ low) sends pairs of small ids to few buckets: (a, b) and (a ^ x, b ^ x) always
+    /// collide. A multiplicative mix spreads them.
+    /// </summary>
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long key) => (int)((ulong)key * 0x9E3779B97F4A7C15UL >> 32);
+    }
 
     private void Merge(string piece, List<int> ids)
     {
