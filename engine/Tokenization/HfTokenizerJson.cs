@@ -10,6 +10,9 @@ namespace DistillSpec.Tokenization;
 /// </summary>
 internal static class HfTokenizerJson
 {
+    // Far above any real vocabulary (Gemma 3 has 262k); keeps a stray huge id from allocating gigabytes.
+    private const int MaxIds = 1 << 24;
+
     /// <param name="extraSpecialTokens">tokenizer_config.json's additional_special_tokens, which decode to no text either.</param>
     public static TokenizerCore Read(string path, IReadOnlyCollection<string> extraSpecialTokens)
     {
@@ -30,9 +33,9 @@ internal static class HfTokenizerJson
             {
                 return Read(root, extraSpecialTokens);
             }
-            catch (InvalidOperationException e)
+            catch (Exception e) when (e is InvalidOperationException or IndexOutOfRangeException or FormatException)
             {
-                // A value of the wrong JSON kind deep inside (e.g. a number where a string belongs).
+                // A value of the wrong JSON kind or shape deep inside (a number where a string belongs, an empty pair).
                 throw new ModelFormatException(path, $"unexpected content: {e.Message}");
             }
         }
@@ -61,6 +64,7 @@ internal static class HfTokenizerJson
         (int[] prefix, int[] suffix) = ReadPostProcessor(root.OptionalObject("post_processor"), ids);
 
         int count = 1 + Math.Max(texts.Count == 0 ? -1 : texts.Max(t => t.Id), added.Count == 0 ? -1 : added.Max(t => t.Id));
+        if (count > MaxIds) throw new ModelFormatException(root.File, $"token ids go up to {count - 1}; expected fewer than {MaxIds} ids");
         var table = new TokenTable(count, decoder.LeadingSpaces);
         foreach (var (text, id) in texts) table.Set(id, text, decoder.Bytes(text, isAdded: false), strippable: true);
         var special = new HashSet<string>(extraSpecialTokens, StringComparer.Ordinal);
