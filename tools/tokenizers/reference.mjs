@@ -20,15 +20,18 @@ export function modelDirectory(name) {
   return path.dirname(require.resolve(`${referenceModels[name]}/models/tokenizer.json`));
 }
 
-export function loadReference(name, syntheticDir) {
-  const dir = name in referenceModels ? modelDirectory(name) : syntheticDir;
+export function loadReference(name, syntheticRoot) {
+  const dir = name in referenceModels ? modelDirectory(name) : path.join(syntheticRoot, name);
   const read = (file) => JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
   return TokenizerLoader.fromPreTrained({ tokenizerJSON: read("tokenizer.json"), tokenizerConfig: read("tokenizer_config.json") });
 }
 
+// Small tokenizers written here, for what none of the real ones use.
+export const syntheticTokenizers = { "synthetic-unigram": syntheticUnigram, "synthetic-bpe": syntheticBpe };
+
 // A small Unigram tokenizer exercising NFKC, Lowercase, Strip, Replace, Digits, Punctuation, Metaspace,
 // added tokens with lstrip/rstrip, a TemplateProcessing with BOS and EOS, and clean_up_tokenization_spaces.
-export function syntheticTokenizer() {
+function syntheticUnigram() {
   const pieces = ["<unk>", "<cls>", "<sep>", "▁"];
   const letters = "abcdefghijklmnopqrstuvwxyz";
   for (const c of letters) pieces.push(c, "▁" + c);
@@ -89,5 +92,44 @@ export function syntheticTokenizer() {
     unk_token: "<unk>",
     clean_up_tokenization_spaces: true,
   };
+  return { tokenizerJSON, tokenizerConfig };
+}
+
+// A small BPE without byte fallback exercising NFD, StripAccents, the Whitespace pre-tokenizer, unknown tokens
+// fused into one, added tokens stripping whitespace on both sides, BertProcessing, and Replace + Fuse + Strip decoding.
+function syntheticBpe() {
+  const vocab = { "[UNK]": 0, "[CLS]": 1, "[SEP]": 2, _: 3 };
+  const add = (t) => { if (!(t in vocab)) vocab[t] = Object.keys(vocab).length; };
+  for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'\"-:;()_=+*/<>[]{}#") add(c);
+  const merges = [["t", "h"], ["th", "e"], ["i", "n"], ["in", "g"], ["e", "r"], ["a", "n"], ["an", "d"], ["o", "n"], ["r", "e"],
+    ["e", "s"], ["o", "r"], ["e", "n"], ["t", "o"], ["i", "s"], ["l", "l"], ["he", "ll"], ["h", "e"], ["hell", "o"], ["w", "or"],
+    ["wor", "l"], ["worl", "d"], ["1", "2"], ["12", "3"], ["d", "e"], ["de", "f"], ["c", "a"], ["ca", "f"], ["caf", "e"]];
+  for (const [a, b] of merges) add(a + b);
+  const tokenizerJSON = {
+    version: "1.0",
+    truncation: null,
+    padding: null,
+    added_tokens: [
+      { id: 0, content: "[UNK]", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 1, content: "[CLS]", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: 2, content: "[SEP]", single_word: false, lstrip: false, rstrip: false, normalized: false, special: true },
+      { id: Object.keys(vocab).length, content: "<mask>", single_word: false, lstrip: true, rstrip: true, normalized: false, special: false },
+    ],
+    normalizer: { type: "Sequence", normalizers: [{ type: "NFD" }, { type: "StripAccents" }] },
+    pre_tokenizer: { type: "Whitespace" },
+    post_processor: { type: "BertProcessing", sep: ["[SEP]", 2], cls: ["[CLS]", 1] },
+    decoder: {
+      type: "Sequence",
+      decoders: [
+        { type: "Replace", pattern: { String: "_" }, content: " " },
+        { type: "Fuse" },
+        { type: "Strip", content: " ", start: 1, stop: 1 },
+      ],
+    },
+    model: { type: "BPE", dropout: null, unk_token: "[UNK]", continuing_subword_prefix: null, end_of_word_suffix: null,
+      fuse_unk: true, byte_fallback: false, ignore_merges: false, vocab, merges },
+  };
+  const tokenizerConfig = { tokenizer_class: "PreTrainedTokenizerFast", cls_token: "[CLS]", sep_token: "[SEP]", unk_token: "[UNK]",
+    clean_up_tokenization_spaces: false };
   return { tokenizerJSON, tokenizerConfig };
 }

@@ -5,21 +5,23 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { strings } from "./strings.mjs";
-import { loadReference, referenceModels, syntheticTokenizer } from "./reference.mjs";
+import { loadReference, referenceModels, syntheticTokenizers } from "./reference.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const outDir = path.join(here, "../../tests/Tokenization/Conformance");
 fs.mkdirSync(outDir, { recursive: true });
 
-// The synthetic Unigram tokenizer is small enough to check in; it covers what none of the real ones use.
-const syntheticDir = path.join(outDir, "synthetic-unigram");
-fs.mkdirSync(syntheticDir, { recursive: true });
-const synthetic = syntheticTokenizer();
-writeAtomically(path.join(syntheticDir, "tokenizer.json"), JSON.stringify(synthetic.tokenizerJSON, null, 1) + "\n");
-writeAtomically(path.join(syntheticDir, "tokenizer_config.json"), JSON.stringify(synthetic.tokenizerConfig, null, 1) + "\n");
+// The synthetic tokenizers are small enough to check in; they cover what none of the real ones use.
+for (const [name, make] of Object.entries(syntheticTokenizers)) {
+  const dir = path.join(outDir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  const { tokenizerJSON, tokenizerConfig } = make();
+  writeAtomically(path.join(dir, "tokenizer.json"), JSON.stringify(tokenizerJSON, null, 1) + "\n");
+  writeAtomically(path.join(dir, "tokenizer_config.json"), JSON.stringify(tokenizerConfig, null, 1) + "\n");
+}
 
-for (const name of [...Object.keys(referenceModels), "synthetic-unigram"]) {
-  const tokenizer = loadReference(name, syntheticDir);
+for (const name of [...Object.keys(referenceModels), ...Object.keys(syntheticTokenizers)]) {
+  const tokenizer = loadReference(name, outDir);
   const lines = strings.map((text) => {
     const ids = tokenizer.encode(text, { add_special_tokens: false });
     const special = tokenizer.encode(text, { add_special_tokens: true });
