@@ -102,7 +102,12 @@ internal static class HfTokenizerJson
 
     private static BpeModel ReadBpe(JsonSection model, Dictionary<string, int> ids, List<(string, int)> texts, List<AddedToken> added)
     {
-        if (model.Has("dropout") && model.Element.GetProperty("dropout").GetDouble() != 0) throw model.Unsupported("BPE dropout");
+        if (model.Has("dropout"))
+        {
+            JsonElement dropout = model.Element.GetProperty("dropout");
+            if (dropout.ValueKind != JsonValueKind.Number) throw model.Error("dropout", "a number or null");
+            if (dropout.GetDouble() != 0) throw model.Unsupported("BPE dropout");
+        }
         if (!string.IsNullOrEmpty(model.OptionalString("continuing_subword_prefix"))) throw model.Unsupported("a BPE continuing_subword_prefix");
         if (!string.IsNullOrEmpty(model.OptionalString("end_of_word_suffix"))) throw model.Unsupported("a BPE end_of_word_suffix");
         JsonSection vocab = model.Object("vocab");
@@ -185,8 +190,9 @@ internal static class HfTokenizerJson
                 }
                 return (prefix.ToArray(), suffix.ToArray());
             case "BertProcessing" or "RobertaProcessing":
-                JsonElement cls = n.Array("cls"), sep = n.Array("sep");
-                return ([Id("cls", cls[0].GetString()!)], [Id("sep", sep[0].GetString()!)]);
+                string Token(string field) => n.Array(field) is var pair && pair.GetArrayLength() == 2 && pair[0].ValueKind == JsonValueKind.String
+                    ? pair[0].GetString()! : throw n.Error(field, "[\"token\", id]");
+                return ([Id("cls", Token("cls"))], [Id("sep", Token("sep"))]);
             case "Sequence":
                 int[] before = [], after = [];
                 foreach (JsonSection p in n.Objects("processors"))

@@ -205,10 +205,13 @@ internal sealed class MetaspaceStep(string replacement, bool prepend, bool first
         string replacement = n.OptionalString("replacement") ?? "\u2581";
         string scheme = n.OptionalString("prepend_scheme") ?? "always";
         if (scheme is not ("always" or "first" or "never")) throw n.Unsupported($"Metaspace prepend_scheme \"{scheme}\"");
-        // Files from tokenizers 0.19 on drop add_prefix_space in favour of prepend_scheme.
-        bool prepend = n.Has("add_prefix_space") ? n.Bool("add_prefix_space", true) : scheme != "never";
-        return new MetaspaceStep(replacement, prepend, scheme == "first");
+        return new MetaspaceStep(replacement, Prepends(n), scheme == "first");
     }
+
+    /// <summary>Whether a Metaspace section (pre-tokenizer or decoder) puts a ▁ in front of the text.</summary>
+    public static bool Prepends(JsonSection n) =>
+        // Files from tokenizers 0.19 on drop add_prefix_space in favour of prepend_scheme.
+        n.Has("add_prefix_space") ? n.Bool("add_prefix_space", true) : (n.OptionalString("prepend_scheme") ?? "always") != "never";
 
     public override void Split(string piece, int section, List<string> output)
     {

@@ -63,9 +63,8 @@ internal sealed class TokenDecoder
                 if (_toBytes is not null) throw n.Unsupported("a Metaspace decoder after a byte-producing decoder");
                 string replacement = n.OptionalString("replacement") ?? "\u2581";
                 _textSteps.Add(token => token.Replace(replacement, " ", StringComparison.Ordinal));
-                // The reference drops the space in front of the first token only when add_prefix_space says so.
-                string scheme = n.OptionalString("prepend_scheme") ?? "always";
-                if (n.Has("add_prefix_space") ? n.Bool("add_prefix_space", true) : scheme != "never") LeadingSpaces = Math.Max(LeadingSpaces, 1);
+                // The space the pre-tokenizer put in front of the text comes off the first token again.
+                if (MetaspaceStep.Prepends(n)) LeadingSpaces = Math.Max(LeadingSpaces, 1);
                 break;
             case "Strip":
                 string strip = n.String("content");
