@@ -16,7 +16,7 @@ public sealed class BpeTrainer
     public const string EndOfText = "<|endoftext|>";
 
     private readonly string[] _specialTokens;
-    private readonly HfPreTokenizer _preTokenizer;
+    private readonly AddedTokenSplitter _specialSplitter;
     private readonly Dictionary<string, long> _wordCounts = new(StringComparer.Ordinal);
 
     /// <param name="specialTokens">Kept whole, never merged with text, and given the last ids; default &lt;|endoftext|&gt;.</param>
@@ -24,7 +24,7 @@ public sealed class BpeTrainer
     {
         _specialTokens = (specialTokens ?? [EndOfText]).Distinct().ToArray();
         if (_specialTokens.Any(string.IsNullOrEmpty)) throw new ArgumentException("Special tokens must not be empty.", nameof(specialTokens));
-        _preTokenizer = new HfPreTokenizer(_specialTokens, [HfPreTokenizer.CreateSplit(HfPreTokenizer.Gpt2Pattern)]);
+        _specialSplitter = new AddedTokenSplitter(_specialTokens.Select((t, i) => new AddedToken(t, i, Special: true)).ToList());
     }
 
     /// <summary>Distinct pre-tokenized words seen so far.</summary>
@@ -35,19 +35,12 @@ public sealed class BpeTrainer
     {
         ArgumentNullException.ThrowIfNull(text);
         var counts = _wordCounts.GetAlternateLookup<ReadOnlySpan<char>>();
-        foreach (var (offset, length) in _preTokenizer.PreTokenize(text))
+        foreach (var (section, special) in _specialSplitter.Split(text))
         {
-            ReadOnlySpan<char> word = text.AsSpan(offset, length);
-            if (IsSpecial(word)) continue;
-            CollectionsMarshal.GetValueRefOrAddDefault(counts, word, out _)++;
+            if (special is not null) continue;
+            foreach (var (offset, length) in PreTokenizerChain.Gpt2.Matches(section))
+                CollectionsMarshal.GetValueRefOrAddDefault(counts, section.AsSpan(offset, length), out _)++;
         }
-    }
-
-    private bool IsSpecial(ReadOnlySpan<char> word)
-    {
-        foreach (string s in _specialTokens)
-            if (word.SequenceEqual(s)) return true;
-        return false;
     }
 
     /// <summary>

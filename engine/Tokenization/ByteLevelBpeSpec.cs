@@ -1,15 +1,21 @@
-using System.Text.RegularExpressions;
-
 namespace DistillSpec.Tokenization;
 
-/// <summary>Everything needed to build a byte-level BPE tokenizer, whichever HF file layout it came from.</summary>
-internal sealed class ByteLevelBpeSpec
+/// <summary>
+/// A byte-level BPE tokenizer as plain data, whichever HF file layout it came from: what GGUF export writes out.
+/// <paramref name="SplitPatterns"/> are the pre-tokenizer's isolating regexes in order ("&lt;Metaspace&gt;"-style
+/// placeholders name steps that are not a plain regex split).
+/// </summary>
+internal sealed record ByteLevelBpeSpec(
+    IReadOnlyDictionary<string, int> Vocab,
+    IReadOnlyList<(string Left, string Right)> Merges,
+    IReadOnlyList<AddedToken> AddedTokens,
+    IReadOnlyList<string> SplitPatterns)
 {
-    public required Dictionary<string, int> Vocab { get; init; }
-    /// <summary>Merges as "left right" lines, highest priority first.</summary>
-    public required List<string> Merges { get; init; }
-    public required List<AddedToken> AddedTokens { get; init; }
-    public required List<Regex> Splits { get; init; }
-    /// <summary>The id a TemplateProcessing post-processor puts in front of every sequence (Llama-3 style BOS).</summary>
-    public int? TemplateBosId { get; init; }
+    public static IReadOnlyList<string> PatternsOf(PreTokenizerChain chain) => chain.Steps.SelectMany(step => step switch
+    {
+        SplitStep split => [split.IsolatingPattern ?? "<Split>"],
+        ByteLevelStep byteLevel => byteLevel.SplitPattern is JsRegex r ? [r.Pattern] : Array.Empty<string>(),
+        MatchesStep => ["<Digits/Punctuation/Whitespace>"],
+        _ => [$"<{step.GetType().Name}>"],
+    }).ToList();
 }

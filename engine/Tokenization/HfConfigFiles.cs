@@ -18,15 +18,33 @@ internal static class HfConfigFiles
         return (genBos ?? bos, genEos ?? eos);
     }
 
-    public static (bool? AddBos, string? BosToken, string? EosToken) ReadTokenizerConfig(string dir)
+    /// <summary>
+    /// What tokenizer_config.json says about special tokens. A token entry that is present but null ("bos_token": null)
+    /// means the model has none, which is different from no entry at all.
+    /// </summary>
+    public sealed record TokenizerConfigValues(
+        bool? AddBos, bool BosDeclared, string? BosToken, bool EosDeclared, string? EosToken,
+        IReadOnlyList<string> AdditionalSpecialTokens, bool? CleanUpSpaces);
+
+    public static TokenizerConfigValues ReadTokenizerConfig(string dir)
     {
         using JsonDocument? doc = TryParse(Path.Combine(dir, TokenizerConfig));
-        if (doc is null) return (null, null, null);
+        if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object) return new(null, false, null, false, null, [], null);
         JsonElement root = doc.RootElement;
-        bool? addBos = root.TryGetProperty("add_bos_token", out JsonElement a) && a.ValueKind is JsonValueKind.True or JsonValueKind.False
-            ? a.GetBoolean() : null;
-        return (addBos, TokenName(root, "bos_token"), TokenName(root, "eos_token"));
+        var additional = new List<string>();
+        if (root.TryGetProperty("additional_special_tokens", out JsonElement list) && list.ValueKind == JsonValueKind.Array)
+        {
+            foreach (JsonElement e in list.EnumerateArray())
+                if (TokenName(e) is string name) additional.Add(name);
+        }
+        return new(Bool(root, "add_bos_token"),
+            root.TryGetProperty("bos_token", out JsonElement bos), TokenName(bos),
+            root.TryGetProperty("eos_token", out JsonElement eos), TokenName(eos),
+            additional, Bool(root, "clean_up_tokenization_spaces"));
     }
+
+    private static bool? Bool(JsonElement root, string name) =>
+        root.TryGetProperty(name, out JsonElement v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
     /// <summary>
     /// Added tokens of layouts without tokenizer.json: tokenizer_config.json's added_tokens_decoder (which
@@ -85,12 +103,15 @@ internal static class HfConfigFiles
     }
 
     /// <summary>A special token named in a tokenizer config: a plain string, or an AddedToken-style object with "content".</summary>
-    internal static string? TokenName(JsonElement root, string name)
+    internal static string? TokenName(JsonElement root, string name) => root.TryGetProperty(name, out JsonElement v) ? TokenName(v) : null;
+
+    /// <summary>A token written as a string or as an AddedToken object ({"content": ...}).</summary>
+    private static string? TokenName(JsonElement v) => v.ValueKind switch
     {
-        if (!root.TryGetProperty(name, out JsonElement v)) return null;
-        if (v.ValueKind == JsonValueKind.String) return v.GetString();
-        return v.ValueKind == JsonValueKind.Object ? HfTokenizerJson.GetString(v, "content") : null;
-    }
+        JsonValueKind.String => v.GetString(),
+        JsonValueKind.Object when v.TryGetProperty("content", out JsonElement c) && c.ValueKind == JsonValueKind.String => c.GetString(),
+        _ => null,
+    };
 
     private static JsonDocument? TryParse(string path) =>
         File.Exists(path)

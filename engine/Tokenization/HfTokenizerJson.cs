@@ -1,145 +1,209 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using DistillSpec.Models;
 
 namespace DistillSpec.Tokenization;
 
-/// <summary>Reads byte-level BPE models from Hugging Face tokenizer.json files.</summary>
+/// <summary>
+/// Reads a Hugging Face tokenizer.json: normalizer, pre-tokenizer, BPE or Unigram model, added tokens,
+/// post-processor and decoder. Anything it cannot reproduce exactly is a <see cref="ModelFormatException"/>
+/// naming the file, the section and the feature.
+/// </summary>
 internal static class HfTokenizerJson
 {
-    /// <summary>
-    /// Null (with the reason) when the file holds something other than byte-level BPE, e.g. the
-    /// SentencePiece-style BPE (metaspace + byte fallback) that Llama-2 and Mistral ship next to tokenizer.model.
-    /// </summary>
-    public static ByteLevelBpeSpec? TryReadByteLevelBpe(string path, out string reason)
+    // Far above any real vocabulary (Gemma 3 has 262k); keeps a stray huge id from allocating gigabytes.
+    private const int MaxIds = 1 << 24;
+
+    /// <param name="extraSpecialTokens">tokenizer_config.json's additional_special_tokens, which decode to no text either.</param>
+    public static TokenizerCore Read(string path, IReadOnlyCollection<string> extraSpecialTokens)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
-        JsonElement root = doc.RootElement;
-        if (!root.TryGetProperty("model", out JsonElement model) || model.ValueKind != JsonValueKind.Object)
+        JsonDocument doc;
+        try
         {
-            reason = "it has no \"model\" section";
-            return null;
+            doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
         }
-        string modelType = GetString(model, "type") ?? (model.TryGetProperty("merges", out _) ? "BPE" : "unknown");
-        if (modelType != "BPE")
+        catch (JsonException e)
         {
-            reason = $"its model type is {modelType}";
-            return null;
+            throw new ModelFormatException(path, $"not valid JSON ({e.Message})");
         }
-        root.TryGetProperty("pre_tokenizer", out JsonElement preTokenizer);
-        root.TryGetProperty("decoder", out JsonElement decoder);
-        if (!ContainsType(preTokenizer, "ByteLevel") && !ContainsType(decoder, "ByteLevel"))
+        using (doc)
         {
-            reason = "its BPE model is not byte-level (no ByteLevel pre-tokenizer or decoder)";
-            return null;
-        }
-
-        var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (JsonProperty p in model.GetProperty("vocab").EnumerateObject())
-            vocab[p.Name] = p.Value.GetInt32();
-
-        var merges = new List<string>();
-        if (model.TryGetProperty("merges", out JsonElement mergeArray))
-        {
-            foreach (JsonElement m in mergeArray.EnumerateArray())
-                merges.Add(m.ValueKind == JsonValueKind.Array ? JoinPair(m) : m.GetString()!);
-        }
-
-        var added = new List<AddedToken>();
-        if (root.TryGetProperty("added_tokens", out JsonElement addedArray) && addedArray.ValueKind == JsonValueKind.Array)
-        {
-            foreach (JsonElement t in addedArray.EnumerateArray())
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ModelFormatException(path, "expected a JSON object");
+            var root = new JsonSection(doc.RootElement, path, "tokenizer");
+            try
             {
-                bool special = t.TryGetProperty("special", out JsonElement s) && s.ValueKind == JsonValueKind.True;
-                added.Add(new AddedToken(t.GetProperty("content").GetString()!, t.GetProperty("id").GetInt32(), special));
+                return Read(root, extraSpecialTokens);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IndexOutOfRangeException or FormatException)
+            {
+                // A value of the wrong JSON kind or shape deep inside (a number where a string belongs, an empty pair).
+                throw new ModelFormatException(path, $"unexpected content: {e.Message}");
             }
         }
+    }
 
-        var splits = new List<Regex>();
-        AddSplits(preTokenizer, splits);
-        root.TryGetProperty("post_processor", out JsonElement postProcessor);
+    private static TokenizerCore Read(JsonSection root, IReadOnlyCollection<string> extraSpecialTokens)
+    {
+        List<AddedToken> added = ReadAddedTokens(root);
+        JsonSection model = root.Object("model");
 
-        reason = "";
-        return new ByteLevelBpeSpec
+        // Added tokens win over a vocabulary entry with the same text, as in the reference.
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var texts = new List<(string Text, int Id)>();
+        string type = model.OptionalString("type") ?? (model.Element.TryGetProperty("vocab", out JsonElement v) && v.ValueKind == JsonValueKind.Array ? "Unigram"
+            : model.Has("merges") ? "BPE" : "unknown");
+        ITokenModel tokenModel = type switch
         {
-            Vocab = vocab,
-            Merges = merges,
-            AddedTokens = added,
-            Splits = splits,
-            TemplateBosId = FindTemplateBos(postProcessor, vocab, added),
+            "BPE" => ReadBpe(model, ids, texts, added),
+            "Unigram" => ReadUnigram(model, ids, texts, added),
+            _ => throw model.Unsupported($"model type \"{type}\""),
+        };
+
+        PreTokenizerChain? preTokenizer = PreTokenizerChain.Create(root.OptionalObject("pre_tokenizer"));
+        var tokenizer = new HfTokenizer(new AddedTokenSplitter(added), TextNormalizers.Create(root.OptionalObject("normalizer")), preTokenizer, tokenModel);
+        TokenDecoder decoder = TokenDecoder.Create(root);
+        (int[] prefix, int[] suffix) = ReadPostProcessor(root.OptionalObject("post_processor"), ids);
+
+        int count = 1 + Math.Max(texts.Count == 0 ? -1 : texts.Max(t => t.Id), added.Count == 0 ? -1 : added.Max(t => t.Id));
+        if (count > MaxIds) throw new ModelFormatException(root.File, $"token ids go up to {count - 1}; expected fewer than {MaxIds} ids");
+        var table = new TokenTable(count, decoder.LeadingSpaces);
+        foreach (var (text, id) in texts) table.Set(id, text, decoder.Bytes(text, isAdded: false), strippable: true);
+        var special = new HashSet<string>(extraSpecialTokens, StringComparer.Ordinal);
+        foreach (AddedToken t in added)
+            table.Set(t.Id, t.Content, t.Special || special.Contains(t.Content) ? [] : decoder.Bytes(t.Content, isAdded: true), strippable: true);
+
+        return new TokenizerCore(tokenizer.Encode, table,
+            prefix.Length > 0 ? prefix[0] : null,
+            suffix.Length > 0 ? [suffix[^1]] : [],
+            DefaultAddBos: prefix.Length > 0)
+        {
+            Template = (prefix, suffix),
+            TrailingSpaces = decoder.TrailingSpaces,
+            CleanUpSpacesByDefault = true,
+            ByteLevelBpe = tokenModel is BpeModel bpe && preTokenizer is not null && preTokenizer.Steps.Any(s => s is ByteLevelStep)
+                ? new ByteLevelBpeSpec(texts.ToDictionary(t => t.Text, t => t.Id), bpe.Merges, added, ByteLevelBpeSpec.PatternsOf(preTokenizer))
+                : null,
         };
     }
 
-    private static string JoinPair(JsonElement pair)
+    private static List<AddedToken> ReadAddedTokens(JsonSection root)
     {
-        string left = pair[0].GetString()!, right = pair[1].GetString()!;
-        // The library takes merges as "left right" lines; byte-level tokens never contain a real space.
-        if (left.Contains(' ') || right.Contains(' '))
-            throw new NotSupportedException($"Merge (\"{left}\", \"{right}\") contains a space, which byte-level BPE tokens cannot.");
-        return left + " " + right;
+        var added = new List<AddedToken>();
+        if (!root.Has("added_tokens")) return added;
+        foreach (JsonSection t in root.Objects("added_tokens"))
+        {
+            // single_word needs word-boundary checks the reference does not make either; normalized tokens are
+            // matched in the raw text by the reference, which is what happens here too.
+            if (t.Bool("single_word", false)) throw t.Unsupported("an added token with single_word");
+            added.Add(new AddedToken(t.String("content"), t.Int("id", -1) is int id && id >= 0 ? id : throw t.Error("id", "a non-negative integer"),
+                t.Bool("special", false), t.Bool("lstrip", false), t.Bool("rstrip", false)));
+        }
+        return added;
     }
 
-    private static void AddSplits(JsonElement node, List<Regex> splits)
+    private static BpeModel ReadBpe(JsonSection model, Dictionary<string, int> ids, List<(string, int)> texts, List<AddedToken> added)
     {
-        if (node.ValueKind != JsonValueKind.Object) return;
-        switch (GetString(node, "type"))
+        if (model.Has("dropout"))
         {
-            case "Sequence":
-                foreach (JsonElement child in node.GetProperty("pretokenizers").EnumerateArray())
-                    AddSplits(child, splits);
-                break;
+            JsonElement dropout = model.Element.GetProperty("dropout");
+            if (dropout.ValueKind != JsonValueKind.Number) throw model.Error("dropout", "a number or null");
+            if (dropout.GetDouble() != 0) throw model.Unsupported("BPE dropout");
+        }
+        if (!string.IsNullOrEmpty(model.OptionalString("continuing_subword_prefix"))) throw model.Unsupported("a BPE continuing_subword_prefix");
+        if (!string.IsNullOrEmpty(model.OptionalString("end_of_word_suffix"))) throw model.Unsupported("a BPE end_of_word_suffix");
+        JsonSection vocab = model.Object("vocab");
+        foreach (JsonProperty p in vocab.Element.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
+                throw vocab.Error(p.Name, "a non-negative integer id");
+            ids[p.Name] = id;
+            texts.Add((p.Name, id));
+        }
+        foreach (AddedToken t in added) ids[t.Content] = t.Id;
+
+        var merges = new List<(string, string)>();
+        int i = 0;
+        foreach (JsonElement m in model.Array("merges").EnumerateArray())
+        {
+            if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2 && m[0].ValueKind == JsonValueKind.String && m[1].ValueKind == JsonValueKind.String)
+                merges.Add((m[0].GetString()!, m[1].GetString()!));
+            else if (m.ValueKind == JsonValueKind.String && m.GetString()!.Split(' ') is [var left, var right, ..])
+                merges.Add((left, right));
+            else
+                throw model.Error($"merges[{i}]", "\"left right\" or [\"left\", \"right\"]");
+            i++;
+        }
+
+        string? unk = model.OptionalString("unk_token");
+        int unkId = unk is not null && ids.TryGetValue(unk, out int u) ? u : -1;
+        try
+        {
+            return new BpeModel(ids, merges, unkId, model.Bool("fuse_unk", false), model.Bool("byte_fallback", false), model.Bool("ignore_merges", false));
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(model.File, $"{model.Where}: {e.Message}");
+        }
+    }
+
+    private static UnigramModel ReadUnigram(JsonSection model, Dictionary<string, int> ids, List<(string, int)> texts, List<AddedToken> added)
+    {
+        if (model.Bool("byte_fallback", false)) throw model.Unsupported("Unigram byte_fallback");
+        var vocab = new List<(string, double)>();
+        int i = 0;
+        foreach (JsonElement e in model.Array("vocab").EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() != 2 || e[0].ValueKind != JsonValueKind.String || e[1].ValueKind != JsonValueKind.Number)
+                throw model.Error($"vocab[{i}]", "[\"piece\", score]");
+            vocab.Add((e[0].GetString()!, e[1].GetDouble()));
+            ids[e[0].GetString()!] = i;
+            texts.Add((e[0].GetString()!, i));
+            i++;
+        }
+        int unkId = model.Int("unk_id", -1);
+        if (unkId < 0 || unkId >= vocab.Count) throw model.Error("unk_id", $"the id of the unknown piece in [0, {vocab.Count})");
+        foreach (AddedToken t in added) ids[t.Content] = t.Id;
+        return new UnigramModel(vocab, unkId);
+    }
+
+    /// <summary>The ids the post-processor puts before and after a single sequence.</summary>
+    private static (int[] Prefix, int[] Suffix) ReadPostProcessor(JsonSection? section, Dictionary<string, int> ids)
+    {
+        if (section is not JsonSection n) return ([], []);
+        int Id(string field, string token) =>
+            ids.TryGetValue(token, out int id) ? id : throw n.Error(field, $"a token of the vocabulary (\"{token}\" is not one)");
+        switch (n.Type)
+        {
             case "ByteLevel":
-                bool useRegex = !node.TryGetProperty("use_regex", out JsonElement u) || u.ValueKind != JsonValueKind.False;
-                if (useRegex) splits.Add(HfPreTokenizer.CreateSplit(HfPreTokenizer.Gpt2Pattern));
-                break;
-            case "Split":
-                string behavior = GetString(node, "behavior") ?? "Isolated";
-                if (behavior != "Isolated")
-                    throw new NotSupportedException($"Split pre-tokenizer behavior '{behavior}' is not supported (only Isolated).");
-                JsonElement pattern = node.GetProperty("pattern");
-                string regex = pattern.TryGetProperty("Regex", out JsonElement r) ? r.GetString()!
-                    : Regex.Escape(pattern.GetProperty("String").GetString()!);
-                try { splits.Add(HfPreTokenizer.CreateSplit(regex)); }
-                catch (ArgumentException e) { throw new NotSupportedException($"Split pattern is not a valid .NET regex: {regex}", e); }
-                break;
-            case "Digits":
-                bool individual = node.TryGetProperty("individual_digits", out JsonElement d) && d.ValueKind == JsonValueKind.True;
-                splits.Add(HfPreTokenizer.CreateSplit(individual ? @"\p{N}" : @"\p{N}+"));
-                break;
+                return ([], []);
+            case "TemplateProcessing":
+                var prefix = new List<int>();
+                var suffix = new List<int>();
+                bool seenSequence = false;
+                foreach (JsonSection item in n.Objects("single"))
+                {
+                    if (item.OptionalObject("SpecialToken") is JsonSection special)
+                        (seenSequence ? suffix : prefix).Add(Id("single", special.String("id")));
+                    else if (item.OptionalObject("Sequence") is not null)
+                        seenSequence = true;
+                    else
+                        throw item.Error("SpecialToken", "a SpecialToken or Sequence item");
+                }
+                return (prefix.ToArray(), suffix.ToArray());
+            case "BertProcessing" or "RobertaProcessing":
+                string Token(string field) => n.Array(field) is var pair && pair.GetArrayLength() == 2 && pair[0].ValueKind == JsonValueKind.String
+                    ? pair[0].GetString()! : throw n.Error(field, "[\"token\", id]");
+                return ([Id("cls", Token("cls"))], [Id("sep", Token("sep"))]);
+            case "Sequence":
+                int[] before = [], after = [];
+                foreach (JsonSection p in n.Objects("processors"))
+                {
+                    var (pre, post) = ReadPostProcessor(p, ids);
+                    before = [.. pre, .. before];
+                    after = [.. after, .. post];
+                }
+                return (before, after);
             case var other:
-                throw new NotSupportedException($"Pre-tokenizer type '{other}' is not supported for byte-level BPE.");
+                throw n.Unsupported($"post-processor type \"{other}\"");
         }
     }
-
-    private static int? FindTemplateBos(JsonElement node, Dictionary<string, int> vocab, List<AddedToken> added)
-    {
-        if (node.ValueKind != JsonValueKind.Object) return null;
-        string? type = GetString(node, "type");
-        if (type == "Sequence" && node.TryGetProperty("processors", out JsonElement processors))
-        {
-            foreach (JsonElement p in processors.EnumerateArray())
-                if (FindTemplateBos(p, vocab, added) is int id) return id;
-            return null;
-        }
-        if (type != "TemplateProcessing" || !node.TryGetProperty("single", out JsonElement single)
-            || single.GetArrayLength() == 0 || !single[0].TryGetProperty("SpecialToken", out JsonElement first))
-            return null;
-        string name = first.GetProperty("id").GetString()!;
-        if (node.TryGetProperty("special_tokens", out JsonElement specials) && specials.TryGetProperty(name, out JsonElement entry)
-            && entry.TryGetProperty("ids", out JsonElement ids) && ids.GetArrayLength() > 0)
-            return ids[0].GetInt32();
-        foreach (AddedToken t in added)
-            if (t.Content == name) return t.Id;
-        return vocab.TryGetValue(name, out int vocabId) ? vocabId : null;
-    }
-
-    private static bool ContainsType(JsonElement node, string type) => node.ValueKind switch
-    {
-        JsonValueKind.Object => node.EnumerateObject().Any(p =>
-            (p.Name == "type" && p.Value.ValueKind == JsonValueKind.String && p.Value.GetString() == type) || ContainsType(p.Value, type)),
-        JsonValueKind.Array => node.EnumerateArray().Any(e => ContainsType(e, type)),
-        _ => false,
-    };
-
-    internal static string? GetString(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out JsonElement v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 }

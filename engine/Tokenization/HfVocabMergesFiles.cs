@@ -1,31 +1,61 @@
+using System.Text;
 using System.Text.Json;
+using DistillSpec.Models;
 
 namespace DistillSpec.Tokenization;
 
 /// <summary>Reads the GPT-2 layout: vocab.json (token to id) plus merges.txt (one "left right" pair per line).</summary>
 internal static class HfVocabMergesFiles
 {
-    public static ByteLevelBpeSpec Read(string vocabPath, string mergesPath, List<AddedToken> addedTokens)
+    public static TokenizerCore Read(string vocabPath, string mergesPath, List<AddedToken> addedTokens)
     {
-        var vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(vocabPath))
-            ?? throw new InvalidDataException($"{vocabPath} does not hold a JSON object of token ids.");
+        Dictionary<string, int> vocab;
+        try
+        {
+            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(vocabPath))
+                ?? throw new ModelFormatException(vocabPath, "expected a JSON object of token ids");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelFormatException(vocabPath, $"expected a JSON object of token ids ({e.Message})");
+        }
 
-        var merges = new List<string>();
+        var merges = new List<(string, string)>();
+        int lineNumber = 0;
         foreach (string rawLine in File.ReadLines(mergesPath))
         {
+            lineNumber++;
             string line = rawLine.TrimEnd('\r');
             // Only the first line can be the format header ("#version: 0.2"); later "#..." lines are real merges.
             if (line.Length == 0 || (merges.Count == 0 && line.StartsWith("#version", StringComparison.Ordinal))) continue;
-            merges.Add(line);
+            if (line.Split(' ') is not [var left, var right])
+                throw new ModelFormatException(mergesPath, $"line {lineNumber}: expected \"left right\"");
+            merges.Add((left, right));
         }
 
-        return new ByteLevelBpeSpec
+        var ids = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
+        foreach (AddedToken t in addedTokens) ids[t.Content] = t.Id;
+        BpeModel model;
+        try
         {
-            Vocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal),
-            Merges = merges,
-            AddedTokens = addedTokens,
-            // GPT-2's tokenizer, the origin of this layout, always splits with its ByteLevel regex.
-            Splits = [HfPreTokenizer.CreateSplit(HfPreTokenizer.Gpt2Pattern)],
+            model = new BpeModel(ids, merges, unknownId: -1, fuseUnknown: false, byteFallback: false, ignoreMerges: false);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(mergesPath, e.Message);
+        }
+        // GPT-2's tokenizer, the origin of this layout, always splits with its ByteLevel regex.
+        PreTokenizerChain preTokenizer = PreTokenizerChain.Gpt2ByteLevel();
+        var tokenizer = new HfTokenizer(new AddedTokenSplitter(addedTokens), null, preTokenizer, model);
+
+        int count = 1 + Math.Max(vocab.Count == 0 ? -1 : vocab.Values.Max(), addedTokens.Count == 0 ? -1 : addedTokens.Max(t => t.Id));
+        var table = new TokenTable(count);
+        foreach (var (token, id) in vocab) table.Set(id, token, ByteUnicodeMap.TokenToBytes(token));
+        // Added tokens are stored as plain text, not in the byte alphabet, so they override the vocab entry.
+        foreach (AddedToken t in addedTokens) table.Set(t.Id, t.Content, t.Special ? [] : Encoding.UTF8.GetBytes(t.Content));
+        return new TokenizerCore(tokenizer.Encode, table, FileBos: null, FileEos: [], DefaultAddBos: false)
+        {
+            ByteLevelBpe = new ByteLevelBpeSpec(vocab, merges, addedTokens, ByteLevelBpeSpec.PatternsOf(preTokenizer)),
         };
     }
 }

@@ -22,19 +22,19 @@ internal static class SentencePieceLoader
             addEndOfSentence: false,
             specialTokens: extra.Count > 0 ? extra.ToDictionary(t => t.Content, t => t.Id) : null);
 
-        var table = new TokenTable(Math.Max(pieces.Count, extra.Count == 0 ? 0 : extra.Max(t => t.Id) + 1));
         bool dropDummyPrefix = sp.AddDummyPrefix && !sp.TreatWhitespaceAsSuffix;
+        var table = new TokenTable(Math.Max(pieces.Count, extra.Count == 0 ? 0 : extra.Max(t => t.Id) + 1), leadingSpaces: dropDummyPrefix ? 1 : 0);
         for (int id = 0; id < pieces.Count; id++)
         {
             var (text, type) = pieces[id];
             bool isWord = type is SentencePieceModelReader.PieceType.Normal or SentencePieceModelReader.PieceType.UserDefined;
-            table.Set(id, text, PieceBytes(text, type, sp.EscapeWhiteSpaces), dropDummyPrefix && isWord);
+            table.Set(id, text, PieceBytes(text, type, sp.EscapeWhiteSpaces), strippable: isWord);
         }
         foreach (AddedToken t in extra)
             table.Set(t.Id, t.Content, t.Special ? [] : Encoding.UTF8.GetBytes(t.Content));
 
         return new TokenizerCore(
-            text => sp.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false),
+            (text, ids) => ids.AddRange(sp.EncodeToIds(text, addBeginningOfSentence: false, addEndOfSentence: false)),
             table,
             ValidId(sp.BeginningOfSentenceId, table),
             ValidId(sp.EndOfSentenceId, table) is int eos ? [eos] : [],

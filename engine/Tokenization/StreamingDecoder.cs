@@ -12,12 +12,16 @@ public sealed class StreamingDecoder
     // System.Text.Decoder keeps incomplete UTF-8 tails between calls and replaces invalid sequences the same
     // way Encoding.UTF8.GetString does, which keeps streaming output identical to TextTokenizer.Decode.
     private readonly Decoder _utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetDecoder();
-    private bool _atStart = true;
+    private int _spacesToStrip;
 
-    internal StreamingDecoder(TokenTable table) => _table = table;
+    internal StreamingDecoder(TokenTable table)
+    {
+        _table = table;
+        _spacesToStrip = table.LeadingSpaces;
+    }
 
     /// <summary>Returns the text completed by <paramref name="id"/>; empty while a character is still incomplete.</summary>
-    public string Append(int id) => Convert(_table.DecodeBytes(id, ref _atStart), flush: false);
+    public string Append(int id) => Convert(_table.DecodeBytes(id, ref _spacesToStrip), flush: false);
 
     /// <summary>Ends the stream: bytes of a character that never completed come out as U+FFFD.</summary>
     public string Flush() => Convert(ReadOnlySpan<byte>.Empty, flush: true);

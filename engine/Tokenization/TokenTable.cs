@@ -13,28 +13,31 @@ internal sealed class TokenTable
 
     private readonly string?[] _texts;
     private readonly byte[]?[] _bytes;
-    private readonly bool[] _dropsLeadingSpace;
+    private readonly bool[] _strippable;
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
 
-    public TokenTable(int count)
+    /// <param name="leadingSpaces">
+    /// Spaces the decoded output loses at its very start: SentencePiece's add_dummy_prefix (or a Metaspace
+    /// pre-tokenizer) put a space before the first word when encoding, and decoding removes it again.
+    /// </param>
+    public TokenTable(int count, int leadingSpaces = 0)
     {
         _texts = new string?[count];
         _bytes = new byte[]?[count];
-        _dropsLeadingSpace = new bool[count];
+        _strippable = new bool[count];
+        LeadingSpaces = leadingSpaces;
     }
 
     public int Count => _texts.Length;
+    public int LeadingSpaces { get; }
 
     /// <param name="bytes">What the id decodes to; empty for control tokens that produce no text.</param>
-    /// <param name="dropsLeadingSpaceAtStart">
-    /// SentencePiece's add_dummy_prefix puts a space before the first word when encoding; decoding removes it
-    /// again, but only from a word piece at the very start of the output.
-    /// </param>
-    public void Set(int id, string text, byte[] bytes, bool dropsLeadingSpaceAtStart = false)
+    /// <param name="strippable">Whether the leading spaces may be taken from this id's bytes.</param>
+    public void Set(int id, string text, byte[] bytes, bool strippable = false)
     {
         _texts[id] = text;
         _bytes[id] = bytes;
-        _dropsLeadingSpace[id] = dropsLeadingSpaceAtStart && bytes.Length > 0 && bytes[0] == (byte)' ';
+        _strippable[id] = strippable;
         _ids[text] = id;
     }
 
@@ -47,14 +50,25 @@ internal sealed class TokenTable
         return _texts[id] ?? string.Empty;
     }
 
-    /// <summary>The bytes for <paramref name="id"/> in a stream whose output so far is empty iff <paramref name="atStart"/>.</summary>
-    public ReadOnlySpan<byte> DecodeBytes(int id, ref bool atStart)
+    /// <summary>
+    /// The bytes for <paramref name="id"/> in a stream that still has to lose <paramref name="spacesToStrip"/>
+    /// leading spaces (start a stream with <see cref="LeadingSpaces"/>); it drops to 0 once any output exists.
+    /// </summary>
+    public ReadOnlySpan<byte> DecodeBytes(int id, ref int spacesToStrip)
     {
         // Ids past the tokenizer (models often pad their embedding rows) still decode to something visible.
         byte[] bytes = (uint)id < (uint)_bytes.Length ? _bytes[id] ?? s_replacement : s_replacement;
         if (bytes.Length == 0) return bytes;
-        bool drop = atStart && (uint)id < (uint)_dropsLeadingSpace.Length && _dropsLeadingSpace[id];
-        atStart = false;
-        return drop ? bytes.AsSpan(1) : bytes;
+        int skip = 0;
+        if (spacesToStrip > 0 && (uint)id < (uint)_strippable.Length && _strippable[id])
+        {
+            while (skip < bytes.Length && spacesToStrip > 0 && bytes[skip] == (byte)' ')
+            {
+                skip++;
+                spacesToStrip--;
+            }
+        }
+        if (skip < bytes.Length) spacesToStrip = 0;
+        return bytes.AsSpan(skip);
     }
 }

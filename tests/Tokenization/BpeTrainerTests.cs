@@ -158,12 +158,14 @@ public class BpeTrainerTests
     /// </summary>
     private static List<(string, string)> NaiveMerges(string text, int mergeCount)
     {
-        var pre = new HfPreTokenizer([BpeTrainer.EndOfText], [HfPreTokenizer.CreateSplit(HfPreTokenizer.Gpt2Pattern)]);
         var counts = new Dictionary<string, int>();
-        foreach (var (offset, length) in pre.PreTokenize(text))
+        foreach (string part in text.Split(BpeTrainer.EndOfText))
         {
-            string w = text.Substring(offset, length);
-            if (w != BpeTrainer.EndOfText) counts[w] = counts.GetValueOrDefault(w) + 1;
+            foreach (var (offset, length) in PreTokenizerChain.Gpt2.Matches(part))
+            {
+                string w = part.Substring(offset, length);
+                counts[w] = counts.GetValueOrDefault(w) + 1;
+            }
         }
         var words = counts.Select(p => (Symbols: Encoding.UTF8.GetBytes(p.Key).Select(b => (int)b).ToList(), Count: p.Value)).ToList();
         var tokens = Enumerable.Range(0, 256).Select(b => ByteUnicodeMap.ByteToken((byte)b)).ToList();

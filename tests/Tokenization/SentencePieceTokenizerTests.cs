@@ -118,29 +118,23 @@ public class SentencePieceTokenizerTests
     }
 
     [Fact]
-    public void SkipsSentencePieceStyleTokenizerJson()
+    public void TokenizerJsonBesideTokenizerModelIsTheTokenizer()
     {
         using var dir = new TempDirectory();
         // What Llama-2 repositories ship next to tokenizer.model: BPE with metaspace and byte fallback.
         dir.Write("tokenizer.json", """
-            {"added_tokens":[], "normalizer":{"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"}]},
-             "pre_tokenizer":null, "decoder":{"type":"Sequence","decoders":[{"type":"ByteFallback"}]},
-             "model":{"type":"BPE","byte_fallback":true,"vocab":{"▁":0},"merges":[]}}
+            {"added_tokens":[], "normalizer":{"type":"Sequence","normalizers":[{"type":"Prepend","prepend":"▁"},
+               {"type":"Replace","pattern":{"String":" "},"content":"▁"}]},
+             "pre_tokenizer":null, "decoder":{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},
+               {"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]},
+             "model":{"type":"BPE","byte_fallback":true,"vocab":{"▁":0,"h":1,"i":2,"▁h":3,"▁hi":4,"<0x21>":5},"merges":["▁ h","▁h i"]}}
             """);
         TextTokenizer tok = LoadModel(dir);
 
-        Assert.Equal(3 + 256 + Words.Length, tok.VocabSize);
-        Assert.Equal("hello", tok.Decode(tok.Encode("hello", true)));
-    }
-
-    [Fact]
-    public void ExplainsSkippedTokenizerJsonWhenNothingElseExists()
-    {
-        using var dir = new TempDirectory();
-        dir.Write("tokenizer.json", """{"model":{"type":"Unigram","vocab":[]}}""");
-
-        var e = Assert.Throws<FileNotFoundException>(() => TextTokenizer.Load(dir.Path));
-        Assert.Contains("Unigram", e.Message);
+        Assert.Equal(6, tok.VocabSize);
+        int[] ids = tok.Encode("hi hi!", false);
+        Assert.Equal([4, 4, 5], ids);
+        Assert.Equal("hi hi!", tok.Decode(ids));
     }
 
     [Fact]

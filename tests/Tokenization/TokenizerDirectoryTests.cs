@@ -1,3 +1,4 @@
+using DistillSpec.Models;
 using DistillSpec.Tokenization;
 using static DistillSpec.Tests.Tokenization.TinyByteLevelBpe;
 
@@ -38,6 +39,26 @@ public class TokenizerDirectoryTests
         TextTokenizer tok = TextTokenizer.Load(dir.Path);
 
         Assert.Equal(["Ġthe"], tok.Encode(" the", addBos: false).Select(tok.TokenText));
+    }
+
+    [Theory]
+    [InlineData("""{"model":{"type":"WordPiece","vocab":{}}}""", "model type \"WordPiece\"")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{},"merges":[]},"pre_tokenizer":{"type":"BertPreTokenizer"},"decoder":{"type":"Fuse"}}""", "pre-tokenizer type \"BertPreTokenizer\"")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{},"merges":[]},"normalizer":{"type":"Precompiled"},"decoder":{"type":"Fuse"}}""", "normalizer type \"Precompiled\"")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{},"merges":[]},"decoder":{"type":"WordPiece"}}""", "decoder type \"WordPiece\"")]
+    [InlineData("""{"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]},"decoder":{"type":"Fuse"}}""", "merge 0")]
+    [InlineData("""{"model":{"type":"Unigram","vocab":[]},"decoder":{"type":"Fuse"}}""", "unk_id")]
+    [InlineData("{not json", "not valid JSON")]
+    public void UnsupportedTokenizerJsonIsAnErrorNotAFallback(string json, string feature)
+    {
+        using var dir = new TempDirectory();
+        WriteTo(dir.Path, Layout.All);
+        dir.Write("tokenizer.json", json);
+
+        var e = Assert.Throws<ModelFormatException>(() => TextTokenizer.Load(dir.Path));
+
+        Assert.Contains(dir.File("tokenizer.json"), e.Message);
+        Assert.Contains(feature, e.Message);
     }
 
     [Fact]

@@ -7,5 +7,6 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     PeersBenchCommand.Create(),
     FormatsBenchCommand.Create(),
     StartupBenchCommand.Create(),
+    TokenizersBenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DistillSpec.Models;
 using DistillSpec.Tokenization;
 
@@ -35,40 +34,20 @@ internal sealed record GgufVocabulary(string[] Tokens, int[] TokenTypes, string[
         for (int id = 0; id < vocabSize; id++)
             if (tokens[id] is null) Set($"[PAD{id}]", id, GgufTokenType.Unused);
 
-        return new GgufVocabulary(tokens!, types, spec.Merges.ToArray(), preTokenizer ?? Gpt2Only(spec, directory));
+        return new GgufVocabulary(tokens!, types, spec.Merges.Select(m => m.Left + " " + m.Right).ToArray(), preTokenizer ?? Gpt2Only(spec, directory));
     }
 
     private static string Gpt2Only(ByteLevelBpeSpec spec, string directory)
     {
-        var patterns = spec.Splits.Select(s => s.ToString()).ToList();
-        if (patterns is [HfPreTokenizer.Gpt2Pattern]) return Gpt2PreTokenizer;
+        IReadOnlyList<string> patterns = spec.SplitPatterns;
+        if (patterns is [PreTokenizerChain.Gpt2Pattern]) return Gpt2PreTokenizer;
         throw new ModelFormatException(directory,
             $"the tokenizer splits text with [{string.Join(" | ", patterns)}], not GPT-2's regex; " +
             "name llama.cpp's pre-tokenizer for it explicitly (e.g. llama-bpe, qwen2, smollm)");
     }
 
     // The same layouts TextTokenizer reads, restricted to byte-level BPE: llama.cpp's "gpt2" model cannot hold SentencePiece.
-    private static ByteLevelBpeSpec ReadSpec(string dir)
-    {
-        string tokenizerJson = Path.Combine(dir, "tokenizer.json");
-        string vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
-        string? skipped = null;
-        try
-        {
-            if (File.Exists(tokenizerJson))
-            {
-                var spec = HfTokenizerJson.TryReadByteLevelBpe(tokenizerJson, out string reason);
-                if (spec is not null) return spec;
-                skipped = $"{tokenizerJson} is not byte-level BPE: {reason}";
-            }
-            if (File.Exists(vocab) && File.Exists(merges))
-                return HfVocabMergesFiles.Read(vocab, merges, HfConfigFiles.ReadAddedTokens(dir));
-        }
-        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidDataException or KeyNotFoundException or InvalidOperationException)
-        {
-            throw new ModelFormatException(dir, $"cannot read the tokenizer: {e.Message}");
-        }
-        throw new ModelFormatException(dir,
-            "GGUF export needs a byte-level BPE tokenizer (tokenizer.json, or vocab.json + merges.txt)" + (skipped is null ? "" : $"; {skipped}"));
-    }
+    private static ByteLevelBpeSpec ReadSpec(string dir) =>
+        TextTokenizer.LoadCore(dir, []).ByteLevelBpe
+        ?? throw new ModelFormatException(dir, "GGUF export needs a byte-level BPE tokenizer (tokenizer.json, or vocab.json + merges.txt)");
 }
