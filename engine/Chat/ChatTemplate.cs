@@ -229,10 +229,9 @@ public sealed class ChatTemplate
 
     private static JsonDocument? ReadJson(string path)
     {
-        if (!File.Exists(path)) return null;
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return HfConfigFiles.TryParse(path);
         }
         catch (JsonException e)
         {
