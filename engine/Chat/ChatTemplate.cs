@@ -137,6 +137,10 @@ public sealed class ChatTemplate
     /// <c>add_generation_prompt</c>, <c>tools</c>, the <see cref="SpecialTokens"/> and any
     /// <see cref="ChatTemplateOptions.Variables"/>. With tools, a "tool_use" template is preferred when the model has one.
     /// </summary>
+    /// <remarks>
+    /// The text holds every special token the template prints (often <c>bos_token</c> first), so encode it without
+    /// adding another BOS: <c>tokenizer.Encode(prompt, addBos: false)</c>.
+    /// </remarks>
     /// <param name="messages">The conversation, oldest first.</param>
     /// <param name="options">Generation prompt, tools and extra variables; null for the defaults.</param>
     /// <exception cref="ChatTemplateException">
@@ -225,10 +229,9 @@ public sealed class ChatTemplate
 
     private static JsonDocument? ReadJson(string path)
     {
-        if (!File.Exists(path)) return null;
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            return HfConfigFiles.TryParse(path);
         }
         catch (JsonException e)
         {

@@ -113,7 +113,8 @@ internal static class HfConfigFiles
         _ => null,
     };
 
-    private static JsonDocument? TryParse(string path) =>
+    /// <summary>The parsed file, or null when it does not exist; malformed JSON throws <see cref="JsonException"/>.</summary>
+    internal static JsonDocument? TryParse(string path) =>
         File.Exists(path)
             ? JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip })
             : null;

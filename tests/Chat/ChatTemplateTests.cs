@@ -123,6 +123,16 @@ public sealed class ChatTemplateTests
     }
 
     [Fact]
+    public void Absurdly_deep_nesting_is_an_error_not_a_crash()
+    {
+        const int depth = 50_000;
+        string parens = "{{ " + new string('(', depth) + "1" + new string(')', depth) + " }}";
+        Assert.Contains("too deeply", Assert.Throws<ChatTemplateException>(() => new ChatTemplate(parens)).Message, StringComparison.Ordinal);
+        string blocks = string.Concat(Enumerable.Repeat("{% if true %}", depth)) + string.Concat(Enumerable.Repeat("{% endif %}", depth));
+        Assert.Contains("too deeply", Assert.Throws<ChatTemplateException>(() => new ChatTemplate(blocks)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Raise_exception_is_marked_as_the_template_s_own_error()
     {
         var template = new ChatTemplate("{% if messages[0].role != 'user' %}{{ raise_exception('first turn must be a user turn') }}{% endif %}");
@@ -194,6 +204,17 @@ public sealed class ChatTemplateTests
                 "system:\nBe brief.<|endoftext|>\nuser:\nHello<|endoftext|>\nassistant:\n",
                 template.Render([ChatMessage.System("Be brief."), ChatMessage.User(" Hello ")]));
         }
+    }
+
+    [Fact]
+    public void The_shipped_prompt_tokenizes_each_turn_end_to_the_eos_id()
+    {
+        string target = Path.Combine(RepositoryRoot(), "weights", "target");
+        string prompt = ChatTemplate.FromModelDirectory(target)!.Render(
+            [ChatMessage.System("Be brief."), ChatMessage.User("Hello"), ChatMessage.Assistant("Hi."), ChatMessage.User("Bye")]);
+        var tokenizer = DistillSpec.Tokenization.TextTokenizer.Load(target);
+        int[] ids = tokenizer.Encode(prompt, addBos: false);
+        Assert.Equal(4, ids.Count(id => id == tokenizer.EosIds[0]));
     }
 
     private static string RepositoryRoot()

@@ -174,6 +174,17 @@ const FEATURE_CASES = {
       add_generation_prompt: true,
     },
     {
+      name: "builtin_tools_call",
+      messages: [
+        system("You can search."),
+        user("Who won the 2024 Tour de France?"),
+        assistant(null, { tool_calls: [toolCall("brave_search", { query: "2024 Tour de France winner" })] }),
+        toolResult("Tadej Pogačar won the 2024 Tour de France."),
+      ],
+      variables: { builtin_tools: ["brave_search", "code_interpreter", "wolfram_alpha"] },
+      add_generation_prompt: true,
+    },
+    {
       name: "date_and_tools_in_system",
       messages: [system("Answer in French."), user("Quel temps fait-il à Paris ?")],
       tools: [WEATHER_TOOL],
@@ -333,6 +344,7 @@ function pythonRender(body) {
 
 // Why @huggingface/jinja and jinja2 disagree on a case, for the README.
 const KNOWN_CAUSES = {
+  "llama-3.1-8b-instruct/builtin_tools_call": "@huggingface/jinja has no `reject` filter",
   "mistral-nemo-instruct-2407/roles_do_not_alternate":
     "@huggingface/jinja's `selectattr(\"tool_calls\", \"undefined\")` drops every message that lacks the attribute " +
     "instead of testing it, so the role check loops over nothing",

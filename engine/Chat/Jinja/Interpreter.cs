@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace DistillSpec.Chat.Jinja;
@@ -34,6 +35,14 @@ internal sealed class Interpreter
 
     private Flow Execute(Stmt stmt, Scope scope, StringBuilder output)
     {
+        try
+        {
+            RuntimeHelpers.EnsureSufficientExecutionStack();
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw Error("the template nests blocks too deeply", stmt.Pos);
+        }
         switch (stmt)
         {
             case TextStmt t:
@@ -189,6 +198,10 @@ internal sealed class Interpreter
         {
             throw new ChatTemplateException(e.Message, expr.Pos.Line, expr.Pos.Column) { RaisedByTemplate = e.RaisedByTemplate };
         }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new ChatTemplateException("the template nests expressions too deeply", expr.Pos.Line, expr.Pos.Column);
+        }
         catch (Exception e) when (e is not ChatTemplateException and not OutOfMemoryException)
         {
             throw new ChatTemplateException(e.Message, expr.Pos.Line, expr.Pos.Column);
@@ -197,6 +210,7 @@ internal sealed class Interpreter
 
     private object? EvalCore(Expr expr, Scope scope)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (expr)
         {
             case LiteralExpr l:

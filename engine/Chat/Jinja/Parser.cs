@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace DistillSpec.Chat.Jinja;
 
@@ -20,7 +21,14 @@ internal sealed class Parser
     public static IReadOnlyList<Stmt> Parse(string source)
     {
         var parser = new Parser(Lexer.Tokenize(source));
-        return parser.ParseBody(out _);
+        try
+        {
+            return parser.ParseBody(out _);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw parser.Error("the template nests blocks or expressions too deeply", parser.Current);
+        }
     }
 
     private Token Current => _tokens[_i];
@@ -69,6 +77,7 @@ internal sealed class Parser
 
     private Stmt ParseStatement()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         Token keyword = Next();
         switch (keyword.Value)
         {
@@ -236,6 +245,7 @@ internal sealed class Parser
 
     public Expr ParseExpression()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         Expr value = ParseOr();
         while (Current.IsName("if"))
         {
@@ -261,6 +271,7 @@ internal sealed class Parser
 
     private Expr ParseNot()
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         if (!Current.IsName("not")) return ParseCompare();
         Token op = Next();
         return new UnaryExpr(op.Pos, "not", ParseNot());
@@ -309,6 +320,7 @@ internal sealed class Parser
     /// <summary>As Jinja: the sign applies before the filters, so <c>-3 | abs</c> is 3.</summary>
     private Expr ParseUnary(bool withFilters = true)
     {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
         Expr node;
         if (Current.IsOperator("-") || Current.IsOperator("+"))
         {
