@@ -183,7 +183,7 @@ public sealed class SpeculativeDecoder : IDisposable
             long t0 = Stopwatch.GetTimestamp();
             _draft.Forward(feed, start, cache, _draftLogits);
             stats.DraftCall(Stopwatch.GetElapsedTime(t0));
-            if (_options.DraftPMin > 0f && TopProbability(_draftLogits) < _options.DraftPMin) return i;
+            if (_options.DraftPMin > 0f && i >= _options.DraftMin && TopProbability(_draftLogits) < _options.DraftPMin) return i;
             var q = _q.AsSpan(i * _vocab, _vocab);
             _sampler.Distribution(_draftLogits, q);
             _block[i + 1] = Sampler.Draw(q, _sampler.NextUniform());

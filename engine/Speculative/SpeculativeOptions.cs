@@ -9,6 +9,9 @@ public sealed record SpeculativeOptions
     /// <summary>Stop drafting once the draft's top probability falls below this; 0 = off.</summary>
     public float DraftPMin { get; init; }
 
+    /// <summary>Drafts every round makes before DraftPMin may cut it short (llama-server's --draft-min); 0 = none.</summary>
+    public int DraftMin { get; init; }
+
     /// <summary>Grow gamma by 1 after a fully accepted round, shrink it by 1 when the first draft is rejected.</summary>
     public bool Adaptive { get; init; }
 
@@ -18,6 +21,7 @@ public sealed record SpeculativeOptions
     public SpeculativeOptions Validate()
     {
         if (DraftMax < 1) throw new ArgumentOutOfRangeException(nameof(DraftMax), DraftMax, "the draft must propose at least 1 token per round");
+        if (DraftMin < 0 || DraftMin > DraftMax) throw new ArgumentOutOfRangeException(nameof(DraftMin), DraftMin, $"draft-min must be in [0, draft-max = {DraftMax}]");
         if (!(DraftPMin >= 0f && DraftPMin < 1f)) throw new ArgumentOutOfRangeException(nameof(DraftPMin), DraftPMin, "draft-p-min must be in [0, 1) (0 = off)");
         if (!(Lenience > 0f && Lenience <= 1f)) throw new ArgumentOutOfRangeException(nameof(Lenience), Lenience, "lenience must be in (0, 1] (1 = lossless)");
         return this;

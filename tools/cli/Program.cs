@@ -18,5 +18,7 @@ var root = new RootCommand("DistillSpec engine: local generation and speculative
     TrainCommand.Create(),
     DistillCommand.Create(),
     DistillSpec.Cli.Reproduce.ReproduceCommand.Create(),
+    DistillSpec.Cli.Serve.ServeCommand.Create(),
+    DistillSpec.Cli.Serve.BenchServeCommand.Create(),
 };
 return root.Parse(args).Invoke();
