@@ -19,7 +19,7 @@ internal sealed record CompletionRequest
 
     private static readonly HashSet<string> Sampling =
         ["model", "max_tokens", "temperature", "top_p", "top_k", "stop", "seed", "n", "stream", "stream_options",
-         "user", "store", "metadata", "logprobs", "presence_penalty", "frequency_penalty"];
+         "user", "store", "metadata", "logprobs", "presence_penalty", "frequency_penalty", "ignore_eos"];
 
     private static readonly HashSet<string> ChatFields = [.. Sampling, "messages", "max_completion_tokens", "top_logprobs", "tools", "tool_choice", "parallel_tool_calls", "response_format"];
 
@@ -71,6 +71,8 @@ internal sealed record CompletionRequest
                 TopK = (int)(json.Integer("top_k", 0, int.MaxValue) ?? 0),
                 Seed = json.Integer("seed", long.MinValue, long.MaxValue) is long seed ? unchecked((int)seed) : null,
                 StopStrings = Stops(json),
+                // llama-server's extension: generate max_tokens even past end-of-sequence.
+                IgnoreEndOfSequence = json.Bool("ignore_eos") ?? false,
             },
         };
     }
