@@ -91,7 +91,8 @@ internal sealed class LocalChatClient : IChatClient
 
     public void Dispose() { }
 
-    private static string ModelId(LocalModel model) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model.Path)));
+    /// <summary>The name a model is served and reported under: its directory's name.</summary>
+    internal static string ModelId(LocalModel model) => Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model.Path)));
 
     private static AdditionalPropertiesDictionary Measures(SpeculativeStats s) => new()
     {

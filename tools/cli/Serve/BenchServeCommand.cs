@@ -92,6 +92,7 @@ internal static class BenchServeCommand
 
     private static void Print(List<PhaseReport> phases, LoadShape load)
     {
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;  // no terminal to size the table by
         var table = new Table().AddColumns("", "requests", "req/s", "tokens/s", "TTFT p50 ms", "TTFT p99 ms", "latency p50 ms", "latency p99 ms", "errors", "accepted/drafted");
         foreach (var p in phases)
             table.AddRow(p.Speculative ? "SD on" : "SD off", $"{p.Requests}", $"{p.RequestsPerSecond:F2}", $"{p.TokensPerSecond:F1}",

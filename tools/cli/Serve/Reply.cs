@@ -100,11 +100,13 @@ internal sealed class Reply(HttpContext http, CompletionRequest request, string 
 
     public async Task Event(byte[] json, CancellationToken ct)
     {
-        var body = http.Response.Body;
-        await body.WriteAsync("data: "u8.ToArray(), ct);
-        await body.WriteAsync(json, ct);
-        await body.WriteAsync("\n\n"u8.ToArray(), ct);
-        await body.FlushAsync(ct);
+        // One write per event: "data: {json}\n\n".
+        var message = new byte[json.Length + 8];
+        "data: "u8.CopyTo(message);
+        json.CopyTo(message, 6);
+        "\n\n"u8.CopyTo(message.AsSpan(json.Length + 6));
+        await http.Response.Body.WriteAsync(message, ct);
+        await http.Response.Body.FlushAsync(ct);
     }
 
     public async Task Raw(byte[] bytes, CancellationToken ct)

@@ -40,7 +40,7 @@ internal sealed class ServeHost : IAsyncDisposable
         int contextSize = options.ContextSize == 0 ? model.ContextLength : options.ContextSize;
         if (contextSize < 2 || contextSize > model.ContextLength)
             throw new ArgumentException($"--ctx-size must be in [2, {model.ContextLength}] (the model's context length), got {contextSize}");
-        string modelId = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(model.Path)));
+        string modelId = LocalChatClient.ModelId(model);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
