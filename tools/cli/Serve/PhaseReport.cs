@@ -17,7 +17,8 @@ internal sealed record PhaseReport
     public required int Mismatched { get; init; }
     public required long Drafted { get; init; }
     public required long AcceptedDrafts { get; init; }
-    public double AcceptanceRate => Drafted == 0 ? 0 : (double)AcceptedDrafts / Drafted;
+    /// <summary>Null without a draft (JSON has no NaN).</summary>
+    public double? AcceptanceRate => Drafted == 0 ? null : (double)AcceptedDrafts / Drafted;
     public required IReadOnlyList<string> ErrorSamples { get; init; }
     /// <summary>The server's /metrics after the phase.</summary>
     public required string Metrics { get; init; }
