@@ -164,6 +164,18 @@ public class SpeculativeDecoderTests
     }
 
     [Fact]
+    public void DraftMinKeepsDraftingBelowDraftPMin()
+    {
+        using var target = DraftModels.Create(Config, TargetWeights);
+        using var draft = DraftModels.Random(TinyModels.Llama(kvHeads: 4, tied: true), seed: 4);
+        var stats = Speculate(target, draft, Prompts[1], 40, new SpeculativeOptions { DraftMax = 6, DraftMin = 2, DraftPMin = 0.99f }).Stats;
+        // Never 99% sure, the draft stops at DraftMin; a round with less room left drafts what fits.
+        Assert.Equal(stats.TargetCalls, stats.RoundsByGamma.Take(3).Sum());
+        Assert.True(stats.RoundsByGamma[2] >= stats.TargetCalls - 2, string.Join(",", stats.RoundsByGamma));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeculativeOptions { DraftMax = 2, DraftMin = 3 }.Validate());
+    }
+
+    [Fact]
     public void StatsFollowTheFormulas()
     {
         Assert.Equal(1.0, SpeculativeStats.ExpectedTokens(0, 4));

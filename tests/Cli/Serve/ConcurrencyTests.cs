@@ -62,6 +62,28 @@ public sealed class ConcurrencyTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Two_slots_generate_two_requests_at_once()
+    {
+        using var first = new ModelSlot(LocalModel.Load(ShippedWeights.Target, new ModelOptions { Device = "cpu", Threads = 1 }));
+        using var second = new ModelSlot(LocalModel.Load(ShippedWeights.Target, new ModelOptions { Device = "cpu", Threads = 1 }));
+        await using var host = await ServeHost.StartAsync([first, second], new ServerOptions { Port = 0, Queue = 0 });
+        using var http = new HttpClient();
+        string longRequest = """{"prompt": "def main():", "max_tokens": 400, "ignore_eos": true, "stream": true}""";
+
+        using var a = await Send(http, host.Address, longRequest);
+        using var b = await Send(http, host.Address, longRequest);
+        foreach (var response in new[] { a, b })
+        {
+            Assert.Equal(200, (int)response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(), leaveOpen: true);
+            Assert.StartsWith("data: ", await reader.ReadLineAsync());
+        }
+        Assert.Equal(2, host.Scheduler.Running);
+        using var refused = await Send(http, host.Address, longRequest);
+        Assert.Equal(429, (int)refused.StatusCode);
+    }
+
+    [Fact]
     public async Task Waiting_requests_get_slots_in_arrival_order()
     {
         using var tiny = new ModelSlot(LocalModel.Load(ShippedWeights.Tiny));
