@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DistillSpec.IO;
 
 namespace DistillSpec.Models;
 
@@ -185,8 +186,7 @@ public sealed record ModelConfig
         if (BosTokenId is int bos) fields["bos_token_id"] = bos;
         if (EosTokenIds.Length > 0) fields["eos_token_id"] = EosTokenIds.Length == 1 ? EosTokenIds[0] : EosTokenIds;
         fields["torch_dtype"] = "float32";
-        Directory.CreateDirectory(modelDirectory);
-        File.WriteAllText(System.IO.Path.Combine(modelDirectory, "config.json"),
+        AtomicFile.WriteAllText(System.IO.Path.Combine(modelDirectory, "config.json"),
             JsonSerializer.Serialize(fields, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

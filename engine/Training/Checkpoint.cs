@@ -1,5 +1,6 @@
 using DistillSpec.Models;
 using DistillSpec.Tokenization;
+using DistillSpec.IO;
 
 namespace DistillSpec.Training;
 

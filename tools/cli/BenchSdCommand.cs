@@ -74,7 +74,7 @@ internal static class BenchSdCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Directory}[/], draft [bold]{pair.Draft.Directory}[/], {prompts.Count} prompts x {n} tokens, {pair.Devices}");
         AnsiConsole.Write(Table(rows));
-        File.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), rows),
+        IO.AtomicFile.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), rows),
             new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
         AnsiConsole.MarkupLineInterpolated($"wrote {output}");
         if (plotPath is not null)
