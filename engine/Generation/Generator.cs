@@ -40,6 +40,7 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
         var clock = Stopwatch.StartNew();
         using (KernelProfiler.Phase(profiler, "prefill"))
             model.Forward(prompt, 0, cache, logits);
+        NonFiniteLogitsException.ThrowIfAny(logits, "model", prompt.Length - 1);
         var promptTime = clock.Elapsed;
 
         clock.Restart();
@@ -54,6 +55,7 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
             if (tokens.Count == maxTokens) break;
             using (KernelProfiler.Phase(profiler, "forward"))
                 model.Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, logits);
+            NonFiniteLogitsException.ThrowIfAny(logits, "model", cache.Length - 1);
             steps++;
             next = Sample(logits, probabilities);
         }

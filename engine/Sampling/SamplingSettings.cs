@@ -2,7 +2,8 @@ namespace DistillSpec.Sampling;
 
 /// <summary>
 /// How logits become the distribution a token is drawn from, in Hugging Face's order:
-/// temperature, then top-k, then top-p. Temperature 0 means greedy (a one-hot at the argmax).
+/// temperature, then top-k, then top-p. Temperature 0 means greedy (a one-hot at the argmax), and
+/// so does any temperature below <see cref="GreedyBelow"/>.
 /// </summary>
 public sealed record SamplingSettings
 {
@@ -10,7 +11,15 @@ public sealed record SamplingSettings
     public int TopK { get; init; }          // 0 = off
     public float TopP { get; init; } = 1f;  // 1 = off
 
-    public bool Greedy => Temperature <= 0f;
+    /// <summary>
+    /// Below this, logits / T overflows float for logits of a few hundred (1e-45 turned every logit
+    /// into an infinity, and softmax into NaN), and long before that the softmax already is a
+    /// one-hot in float: a logit 1e-4 below the maximum gets exp(-100), under float's smallest
+    /// normal. So such temperatures are greedy, exactly and on every backend.
+    /// </summary>
+    public const float GreedyBelow = 1e-6f;
+
+    public bool Greedy => Temperature < GreedyBelow;
 
     public static SamplingSettings GreedyDecoding { get; } = new() { Temperature = 0f };
 

@@ -53,6 +53,10 @@ public sealed class SpeculativeDecoder : IDisposable
         _target = target;
         _draft = draft;
         _options = options.Validate();
+        int context = Math.Min(target.Config.MaxPositions, draft.Config.MaxPositions);
+        if (options.DraftMax >= context)
+            throw new ArgumentOutOfRangeException(nameof(options), options.DraftMax,
+                $"draft-max must be below the context length ({context} positions) of the target and draft");
         _sampler = new Sampler(settings, target.VocabSize, seed);
         _vocab = target.VocabSize;
         int g = options.DraftMax;
@@ -178,6 +182,7 @@ public sealed class SpeculativeDecoder : IDisposable
             long t0 = Stopwatch.GetTimestamp();
             _draft.Forward(feed, start, cache, _draftLogits);
             stats.DraftCall(Stopwatch.GetElapsedTime(t0));
+            NonFiniteLogitsException.ThrowIfAny(_draftLogits, "draft", cache.Length - 1);
             if (_options.DraftPMin > 0f && TopProbability(_draftLogits) < _options.DraftPMin) return i;
             var q = _q.AsSpan(i * _vocab, _vocab);
             _sampler.Distribution(_draftLogits, q);
@@ -203,6 +208,7 @@ public sealed class SpeculativeDecoder : IDisposable
         using (KernelProfiler.Phase(_profiler, "verify"))
             _target.Forward(block, n - 1, cache, logits);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+        NonFiniteLogitsException.ThrowIfAny(logits, v, "target", n - 1);
 
         using var sample = KernelProfiler.Phase(_profiler, "sample");
         var p = _p.AsSpan(0, k * v);
@@ -232,6 +238,9 @@ public sealed class SpeculativeDecoder : IDisposable
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
         if ((uint)verdict.Accepted > (uint)(k - 1) || (uint)verdict.Next >= (uint)_vocab)
             throw new InvalidOperationException($"the device verifier returned {verdict} for {k - 1} drafts and a vocabulary of {_vocab}");
+        // The target's logits stay on the device; a non-finite one makes its p, and so the overlap with q, NaN.
+        for (int i = 0; i < Tested(verdict, k - 1); i++)
+            if (!double.IsFinite(_overlaps[i])) throw new NonFiniteLogitsException("target", start + i, float.NaN);
         stats.Round(k - 1, verdict.Accepted, _overlaps.AsSpan(0, Tested(verdict, k - 1)));
         return verdict;
     }

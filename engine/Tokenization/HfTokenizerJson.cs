@@ -12,7 +12,7 @@ internal static class HfTokenizerJson
     /// </summary>
     public static ByteLevelBpeSpec? TryReadByteLevelBpe(string path, out string reason)
     {
-        using var doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
+        using var doc = IO.JsonFile.Parse(path, new JsonDocumentOptions { AllowTrailingCommas = true });
         JsonElement root = doc.RootElement;
         if (!root.TryGetProperty("model", out JsonElement model) || model.ValueKind != JsonValueKind.Object)
         {

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DistillSpec.Tokenization;
 
 /// <summary>Reads the GPT-2 layout: vocab.json (token to id) plus merges.txt (one "left right" pair per line).</summary>
@@ -7,8 +5,7 @@ internal static class HfVocabMergesFiles
 {
     public static ByteLevelBpeSpec Read(string vocabPath, string mergesPath, List<AddedToken> addedTokens)
     {
-        var vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(vocabPath))
-            ?? throw new InvalidDataException($"{vocabPath} does not hold a JSON object of token ids.");
+        var vocab = IO.JsonFile.Deserialize<Dictionary<string, int>>(vocabPath);
 
         var merges = new List<string>();
         foreach (string rawLine in File.ReadLines(mergesPath))

@@ -60,12 +60,13 @@ public sealed class TextTokenizer
 
         if (File.Exists(tokenizerJson))
         {
-            ByteLevelBpeSpec? spec = HfTokenizerJson.TryReadByteLevelBpe(tokenizerJson, out string reason);
-            if (spec is not null) return ByteLevelBpeLoader.Create(spec);
+            // Guard: a file of the wrong shape is reported as an error naming it, not as a bare JsonElement exception.
+            var (spec, reason) = IO.JsonFile.Guard(tokenizerJson, () => (HfTokenizerJson.TryReadByteLevelBpe(tokenizerJson, out string why), why));
+            if (spec is not null) return IO.JsonFile.Guard(tokenizerJson, () => ByteLevelBpeLoader.Create(spec));
             skipped = $"{tokenizerJson} was skipped because {reason}";
         }
         if (File.Exists(vocab) && File.Exists(merges))
-            return ByteLevelBpeLoader.Create(HfVocabMergesFiles.Read(vocab, merges, HfConfigFiles.ReadAddedTokens(dir)));
+            return IO.JsonFile.Guard(vocab, () => ByteLevelBpeLoader.Create(HfVocabMergesFiles.Read(vocab, merges, HfConfigFiles.ReadAddedTokens(dir))));
         if (File.Exists(spModel))
             return SentencePieceLoader.Create(File.ReadAllBytes(spModel), HfConfigFiles.ReadAddedTokens(dir));
 

@@ -1,18 +1,1 @@
-using System.CommandLine;
-using DistillSpec.Cli;
-
-var root = new RootCommand("DistillSpec engine: local generation and speculative decoding with distilled drafts")
-{
-    GenerateCommand.Create(),
-    InitRandomCommand.Create(),
-    SpeculateCommand.Create(),
-    BenchSdCommand.Create(),
-    ExportGgufCommand.Create(),
-    TrainTokenizerCommand.Create(),
-    TokenizeCommand.Create(),
-    MakePromptsCommand.Create(),
-    TrainCommand.Create(),
-    DistillCommand.Create(),
-    DistillSpec.Cli.Reproduce.ReproduceCommand.Create(),
-};
-return root.Parse(args).Invoke();
+return DistillSpec.Cli.Cli.Run(args, Console.Out, Console.Error);
