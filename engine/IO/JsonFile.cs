@@ -14,7 +14,7 @@ public static class JsonFile
 
     public static JsonDocument Parse(string path, JsonDocumentOptions options = default)
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadUtf8(path);
         try
         {
             return JsonDocument.Parse(bytes, options);
@@ -28,7 +28,7 @@ public static class JsonFile
     /// <summary>A JSON value deserialised as T; null, a missing required field or a type mismatch is an error naming the file.</summary>
     public static T Deserialize<T>(string path, JsonSerializerOptions? options = null) where T : class
     {
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = ReadUtf8(path);
         try
         {
             return JsonSerializer.Deserialize<T>(bytes, options ?? Strict)
@@ -42,8 +42,9 @@ public static class JsonFile
 
     /// <summary>
     /// Runs a reader over an already parsed file, turning the exceptions JsonElement throws on an
-    /// unexpected shape (a missing property, a string where a number belongs, an id past int)
-    /// into an error naming the file.
+    /// unexpected shape (a missing property, a string where a number belongs, an id past int),
+    /// and those a library throws when built from the file's contents (ArgumentException: a bad
+    /// regex, a duplicate entry), into an error naming the file.
     /// </summary>
     public static T Guard<T>(string path, Func<T> read)
     {
@@ -51,10 +52,24 @@ public static class JsonFile
         {
             return read();
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException
+                                       or ArgumentException)
         {
             throw new ModelFormatException(path, $"unexpected structure: {e.Message}");
         }
+        catch (NotSupportedException e)
+        {
+            throw new ModelFormatException(path, e.Message);
+        }
+    }
+
+    // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+    private static byte[] ReadUtf8(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            throw new ModelFormatException(path, "not valid UTF-8 text");
+        return bytes;
     }
 
     private static readonly JsonSerializerOptions Strict = new() { RespectNullableAnnotations = true, RespectRequiredConstructorParameters = true };

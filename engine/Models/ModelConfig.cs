@@ -55,7 +55,7 @@ public sealed record ModelConfig
         if (!File.Exists(path)) throw new ModelFormatException(path, "file not found; a model directory needs a Hugging Face config.json");
         ModelFiles.EnsureInside(modelDirectory, path);
         using var doc = JsonFile.Parse(path);
-        return Parse(doc.RootElement, path);
+        return JsonFile.Guard(path, () => Parse(doc.RootElement, path));
     }
 
     public static ModelConfig Parse(JsonElement root, string path)

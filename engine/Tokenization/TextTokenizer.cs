@@ -62,11 +62,11 @@ public sealed class TextTokenizer
         {
             // Guard: a file of the wrong shape is reported as an error naming it, not as a bare JsonElement exception.
             var (spec, reason) = IO.JsonFile.Guard(tokenizerJson, () => (HfTokenizerJson.TryReadByteLevelBpe(tokenizerJson, out string why), why));
-            if (spec is not null) return IO.JsonFile.Guard(tokenizerJson, () => ByteLevelBpeLoader.Create(spec));
+            if (spec is not null) return IO.JsonFile.Guard(tokenizerJson, () => ByteLevelBpeLoader.Create(TokenIdCheck.Checked(spec, tokenizerJson)));
             skipped = $"{tokenizerJson} was skipped because {reason}";
         }
         if (File.Exists(vocab) && File.Exists(merges))
-            return IO.JsonFile.Guard(vocab, () => ByteLevelBpeLoader.Create(HfVocabMergesFiles.Read(vocab, merges, HfConfigFiles.ReadAddedTokens(dir))));
+            return IO.JsonFile.Guard(vocab, () => ByteLevelBpeLoader.Create(TokenIdCheck.Checked(HfVocabMergesFiles.Read(vocab, merges, HfConfigFiles.ReadAddedTokens(dir)), vocab)));
         if (File.Exists(spModel))
             return SentencePieceLoader.Create(File.ReadAllBytes(spModel), HfConfigFiles.ReadAddedTokens(dir));
 

@@ -21,7 +21,7 @@ internal static class BenchSdCommand
         var output = new Option<string>("--out", "-o") { Description = "JSON report to write", DefaultValueFactory = _ => "bench-sd.json" };
         var plot = new Option<string?>("--plot") { Description = "PNG of tau and speed-up against gamma" };
         var command = new Command("bench-sd", "sweep speculative decoding settings over prompts; table, JSON report and optional plot");
-        foreach (var option in new Option[] { common.Model, common.Tokens, common.TopK, common.TopP, common.Seed, common.Threads, common.WeightFormat, common.Device, prompts, gammas, lenience, temps, output, plot })
+        foreach (var option in new Option[] { common.Model, common.Tokens, common.TopK, common.TopP, common.Seed, common.Threads, common.WeightFormat, common.Device, common.CheckWeights, prompts, gammas, lenience, temps, output, plot })
             command.Options.Add(option);
         draft.AddTo(command, withDraftMax: false);
         CommonOptions.Check(common.Tokens, n => n >= 1, "--n-predict must be at least 1");
@@ -47,7 +47,7 @@ internal static class BenchSdCommand
     private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, Sweep sweep, List<string> texts, string output, string? plotPath)
     {
         using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Device)!,
-            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)));
+            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)), loading: common.Loading(r));
         var prompts = texts.Select(t => PromptTokens.Encode(pair.Target.Tokenizer, t)).ToList();
         int n = r.GetValue(common.Tokens), seed = r.GetValue(common.Seed);
         var stop = pair.StopTokens(r.GetValue(draftOptions.IgnoreEos));

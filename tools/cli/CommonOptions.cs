@@ -17,10 +17,11 @@ internal sealed class CommonOptions
     public Option<string> WeightFormat { get; } = new("--weight-format") { Description = "weight storage: f32, bf16 or q8_0 (compute is f32)", DefaultValueFactory = _ => "f32" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string> Device { get; } = DeviceOption("--device", "the target's (or the only model's) device", "auto");
+    public Option<bool> CheckWeights { get; } = new("--check-weights") { Description = "scan every weight for NaN and Inf at load (one extra pass over the weights)" };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads, WeightFormat, Device }) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads, WeightFormat, Device, CheckWeights }) command.Options.Add(option);
         Check(Tokens, n => n >= 1, "--n-predict must be at least 1");
         Check(Threads, n => n >= 1, "--threads must be at least 1");
         Check(Temperature, t => float.IsFinite(t) && t >= 0, "--temp must be a finite number >= 0 (0 = greedy)");
@@ -64,6 +65,13 @@ internal sealed class CommonOptions
             return false;
         }
     }
+
+    /// <summary>How models load: with --check-weights' scan, and warnings on stderr.</summary>
+    public Models.ModelLoadOptions Loading(ParseResult r) => new()
+    {
+        ScanWeights = r.GetValue(CheckWeights),
+        Warning = message => Console.Error.WriteLine($"warning: {message}"),
+    };
 
     public Backends.WeightFormat Format(ParseResult r) => Backends.WeightFormats.Parse(r.GetValue(WeightFormat)!);
 

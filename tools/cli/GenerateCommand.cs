@@ -23,7 +23,7 @@ internal static class GenerateCommand
     {
         var profiler = profile.Create(r);
         using var backend = DeviceBackend.Open(r.GetValue(o.Device)!, r.GetValue(o.Threads), profiler, "model", KernelProfiler.TargetThread);
-        using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend, o.Format(r));
+        using var model = LanguageModel.Load(r.GetValue(o.Model)!, backend, o.Format(r), o.Loading(r));
         var tokenizer = model.Tokenizer;
         var prompt = PromptTokens.Encode(tokenizer, r.GetValue(o.Prompt)!);
         var decoder = tokenizer.CreateStreamingDecoder();

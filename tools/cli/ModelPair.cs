@@ -37,7 +37,7 @@ internal sealed class ModelPair : IDisposable
 
     /// <summary>The target with its weights stored as format, the draft as draftFormat (compute stays f32).</summary>
     public static ModelPair Load(string targetDir, string draftDir, string targetDevice, string draftDevice, int threads, WeightFormat format,
-        WeightFormat draftFormat, KernelProfiler? profiler = null)
+        WeightFormat draftFormat, KernelProfiler? profiler = null, ModelLoadOptions? loading = null)
     {
         IBackend? targetBackend = null, draftBackend = null;
         LanguageModel? target = null, draft = null;
@@ -49,8 +49,8 @@ internal sealed class ModelPair : IDisposable
                 ? targetBackend
                 : DeviceBackend.Open(draftDevice, threads, profiler, "draft", KernelProfiler.DraftThread);
             if (ReferenceEquals(draftBackend, targetBackend)) profiler?.NameThread(KernelProfiler.TargetThread, $"target and draft ops: {targetBackend.Name}");
-            target = LanguageModel.Load(targetDir, targetBackend, format);
-            draft = LanguageModel.Load(draftDir, draftBackend, draftFormat);
+            target = LanguageModel.Load(targetDir, targetBackend, format, loading);
+            draft = LanguageModel.Load(draftDir, draftBackend, draftFormat, loading);
             VocabularyCheck.EnsureShared(target, draft);
             verifier = DeviceVerifier.For(targetBackend);
             return new ModelPair(targetBackend, draftBackend, target, draft, verifier, profiler);

@@ -26,7 +26,7 @@ internal static class SpeculateCommand
     private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, ProfileOption profile, float lenience)
     {
         using var pair = ModelPair.Load(r.GetValue(common.Model)!, r.GetValue(draftOptions.Draft)!, r.GetValue(common.Device)!,
-            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)), profile.Create(r));
+            r.GetValue(draftOptions.Device)!, r.GetValue(common.Threads), common.Format(r), draftOptions.Format(r, common.Format(r)), profile.Create(r), common.Loading(r));
         var tokenizer = pair.Target.Tokenizer;
         string text = r.GetValue(common.Prompt)!;
         var prompt = PromptTokens.Encode(tokenizer, text);
