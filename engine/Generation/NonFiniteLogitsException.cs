@@ -9,7 +9,7 @@ namespace DistillSpec.Generation;
 /// (the CLI's --check-weights) names the tensor.
 /// </summary>
 public sealed class NonFiniteLogitsException(string model, int position, float value)
-    : Exception($"the {model} produced a non-finite logit ({value}) at position {position}; its weights or config.json are broken " +
+    : Exception($"the {model} produced a non-finite logit ({Describe(value)}) at position {position}; its weights or config.json are broken " +
                 "(--check-weights scans the weights for NaN and Inf at load)")
 {
     public int Position { get; } = position;
@@ -23,6 +23,9 @@ public sealed class NonFiniteLogitsException(string model, int position, float v
         float min = TensorPrimitives.Min(logits);
         if (!float.IsFinite(min)) throw new NonFiniteLogitsException(model, position, min);
     }
+
+    /// <summary>NaN, +Inf or -Inf, spelled the same under every culture (invariant culture writes infinity as a symbol).</summary>
+    public static string Describe(float value) => float.IsNaN(value) ? "NaN" : value > 0 ? "+Inf" : "-Inf";
 
     /// <summary>ThrowIfAny for each of rows consecutive (vocab) rows, the first at position start.</summary>
     public static void ThrowIfAny(ReadOnlySpan<float> logits, int vocab, string model, int start)

@@ -36,7 +36,7 @@ public static class JsonFile
         }
         catch (JsonException e)
         {
-            throw Invalid(path, e);
+            throw new ModelFormatException(path, $"cannot be read{Where(e)}: {FirstSentence(e.Message)}");
         }
     }
 

@@ -195,7 +195,7 @@ public static class HfCheckpoint
         if (float.IsFinite(values[i])) i = System.Numerics.Tensors.TensorPrimitives.IndexOfMin(values);
         if (float.IsFinite(values[i])) return;
         string at = shape.Length == 2 ? $"row {i / shape[1]}, column {i % shape[1]}" : $"element {i}";
-        throw new ModelFormatException(dir, $"tensor '{name}' holds {values[i]} at {at} (shape [{string.Join(", ", shape)}]); the weights are corrupt");
+        throw new ModelFormatException(dir, $"tensor '{name}' holds {Generation.NonFiniteLogitsException.Describe(values[i])} at {at} (shape [{string.Join(", ", shape)}]); the weights are corrupt");
     }
 
     // source (rows, cols) -> destination columns [column, column + rows) of a (cols, stride) matrix
