@@ -137,7 +137,20 @@ public class SamplerTests
         Assert.Contains("temperature", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { Temperature = -1f }.Validate()).Message);
         Assert.Contains("top-k", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { TopK = -2 }.Validate()).Message);
     }
+
+    [Theory]
+    [InlineData(1e-45f)]
+    [InlineData(1e-30f)]
+    [InlineData(9.9e-7f)]
+    public void TemperaturesBelowTheGreedyThresholdAreGreedy(float temperature)
+    {
+        var settings = new SamplingSettings { Temperature = temperature, TopK = 40, TopP = 0.9f };
+        Assert.True(settings.Greedy);
+        Assert.Equal(Distribution(SamplingSettings.GreedyDecoding), Distribution(settings));
+        Assert.Equal(1, new Sampler(settings, Logits.Length, 7).Sample(Logits, new float[Logits.Length]));
+    }
 }
+
 
 public class SoftmaxTests
 {
