@@ -42,7 +42,7 @@ public static class JsonFile
 
     /// <summary>
     /// Runs a reader over an already parsed file, turning the exceptions JsonElement throws on an
-    /// unexpected shape (a missing property, a string where a number belongs, an id past int),
+    /// unexpected shape (a missing property, a short array, a string where a number belongs, an id past int),
     /// and those a library throws when built from the file's contents (ArgumentException: a bad
     /// regex, a duplicate entry), into an error naming the file.
     /// </summary>
@@ -52,8 +52,8 @@ public static class JsonFile
         {
             return read();
         }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException or OverflowException
-                                       or ArgumentException)
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or IndexOutOfRangeException or InvalidOperationException
+                                       or FormatException or OverflowException or ArgumentException)
         {
             throw new ModelFormatException(path, $"unexpected structure: {e.Message}");
         }
