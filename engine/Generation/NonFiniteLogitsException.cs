@@ -8,8 +8,9 @@ namespace DistillSpec.Generation;
 /// The usual causes are corrupt weights or a broken config; a load with ModelLoadOptions.ScanWeights
 /// (the CLI's --check-weights) names the tensor.
 /// </summary>
-public sealed class NonFiniteLogitsException(string model, int position, float value)
-    : Exception($"the {model} produced a non-finite logit ({Describe(value)}) at position {position}; its weights or config.json are broken " +
+/// <param name="value">the offending logit, when the caller saw it (a device verifier only reports that there was one)</param>
+public sealed class NonFiniteLogitsException(string model, int position, float? value)
+    : Exception($"the {model} produced a non-finite logit{(value is float v ? $" ({Describe(v)})" : "")} at position {position}; its weights or config.json are broken " +
                 "(--check-weights scans the weights for NaN and Inf at load)")
 {
     public int Position { get; } = position;

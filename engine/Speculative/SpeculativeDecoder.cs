@@ -236,11 +236,10 @@ public sealed class SpeculativeDecoder : IDisposable
         using (KernelProfiler.Phase(_profiler, "sample"))
             verdict = _deviceVerifier!.Verify(logits, _vocab, q, block[1..], _uniforms.AsSpan(0, k), _sampler.Settings, _options.Lenience, _overlaps);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+        if (verdict.Next == IDeviceVerifier.NonFiniteLogits && (uint)verdict.Accepted < (uint)k)
+            throw new NonFiniteLogitsException("target", start + verdict.Accepted, value: null);
         if ((uint)verdict.Accepted > (uint)(k - 1) || (uint)verdict.Next >= (uint)_vocab)
             throw new InvalidOperationException($"the device verifier returned {verdict} for {k - 1} drafts and a vocabulary of {_vocab}");
-        // The target's logits stay on the device; a non-finite one makes its p, and so the overlap with q, NaN.
-        for (int i = 0; i < Tested(verdict, k - 1); i++)
-            if (!double.IsFinite(_overlaps[i])) throw new NonFiniteLogitsException("target", start + i, float.NaN);
         stats.Round(k - 1, verdict.Accepted, _overlaps.AsSpan(0, Tested(verdict, k - 1)));
         return verdict;
     }
