@@ -24,7 +24,6 @@ public sealed class LanguageModel : IDisposable
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
         var config = ModelConfig.Load(directory);
-        ModelFiles.EnsureTokenizerFilesInside(directory);
         var tokenizer = TextTokenizer.Load(directory);
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ModelFormatException(directory,

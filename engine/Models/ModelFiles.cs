@@ -33,10 +33,10 @@ public static class ModelFiles
     public static string EnsureInside(string directory, string path) =>
         Escape(directory, path) is { } problem ? throw new ModelFormatException(path, problem) : path;
 
-    /// <summary>Every tokenizer side file present in directory is checked with EnsureInside.</summary>
+    /// <summary>EnsureInside for every file a tokenizer load may read: the side files, and config.json for BOS/EOS.</summary>
     public static void EnsureTokenizerFilesInside(string directory)
     {
-        foreach (string name in TokenizerFiles) EnsureInside(directory, Path.Combine(directory, name));
+        foreach (string name in TokenizerFiles.Append("config.json")) EnsureInside(directory, Path.Combine(directory, name));
     }
 
     private static bool Under(string path, string directory) =>

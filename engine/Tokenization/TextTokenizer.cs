@@ -41,6 +41,7 @@ public sealed class TextTokenizer
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"Model directory '{modelDirectory}' does not exist.");
+        Models.ModelFiles.EnsureTokenizerFilesInside(modelDirectory);
 
         TokenizerCore core = LoadCore(modelDirectory);
         var (configBos, configEos) = HfConfigFiles.ReadConfiguredIds(modelDirectory);
