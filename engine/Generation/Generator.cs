@@ -31,8 +31,8 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
     {
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
-        using var cache = model.CreateCache();
-        cache.EnsureRoom(0, prompt.Length + maxTokens - 1);
+        int positions = ContextLengthException.EnsureFits(prompt.Length, maxTokens, model.Config.MaxPositions);
+        using var cache = model.CreateCache(positions);
         var logits = new float[model.VocabSize];
         var probabilities = new float[model.VocabSize];
         var tokens = new List<int>(maxTokens);

@@ -12,6 +12,7 @@ public static class HfCheckpoint
     {
         options ??= ModelLoadOptions.Default;
         using var files = SafeTensorsCollection.OpenDirectory(modelDirectory);
+        EnsureEnoughStored(files, config, modelDirectory);
         var weights = ModelWeights.Allocate(config);
         var used = new HashSet<string>(StringComparer.Ordinal);
         if (config.Architecture == Architecture.Gpt2) LoadGpt2(files, weights, modelDirectory, options.ScanWeights, used);
@@ -20,6 +21,21 @@ public static class HfCheckpoint
                 Read(files, modelDirectory, name, shape, data, options.ScanWeights, used);
         CheckAllUsed(files, config, used, modelDirectory, options);
         return weights;
+    }
+
+    // Sizes within ModelConfig's caps can still ask for many gigabytes; a config.json that implies
+    // far more weights than the files hold is refused before any of them is allocated. Smaller
+    // mismatches are left to the per-tensor check, which names the tensor and both shapes.
+    private const long MaxUnstoredElements = 1 << 24;  // 64 MB of f32
+
+    private static void EnsureEnoughStored(SafeTensorsCollection files, ModelConfig c, string dir)
+    {
+        long stored = files.Names.Sum(n => files.Info(n).ElementCount);
+        long needed = c.MatrixParameters;
+        if (needed - stored > MaxUnstoredElements)
+            throw new ModelFormatException(dir,
+                $"config.json implies at least {needed} weights (embedding and layer matrices) but the checkpoint holds {stored}; " +
+                "the config does not describe these weights");
     }
 
     // Hugging Face reports checkpoint tensors the model does not use; silently dropping them hid a

@@ -43,6 +43,14 @@ public sealed record ModelConfig
     public int QDim => Heads * HeadDim;
     public int KvDim => KvHeads * HeadDim;
 
+    /// <summary>
+    /// Elements of the embedding and every layer's projection matrices: a lower bound of the
+    /// weights this config implies (norms, biases, positions and an untied head come on top).
+    /// </summary>
+    public long MatrixParameters =>
+        (long)VocabSize * HiddenSize
+        + (long)Layers * HiddenSize * (2L * QDim + 2L * KvDim + (Architecture == Architecture.Gpt2 ? 2L : 3L) * IntermediateSize);
+
     // Llama's attention_bias covers o_proj too; Qwen2 biases only q, k and v.
     public bool OutputBias => Architecture == Architecture.Gpt2 || (AttentionBias && ArchitectureName != "Qwen2ForCausalLM");
 

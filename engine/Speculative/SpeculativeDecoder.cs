@@ -100,7 +100,8 @@ public sealed class SpeculativeDecoder : IDisposable
     {
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
-        var (targetCache, draftCache) = Caches(prompt.Length + maxTokens - 1);
+        int positions = ContextLengthException.EnsureFits(prompt.Length, maxTokens, Math.Min(_target.Config.MaxPositions, _draft.Config.MaxPositions));
+        var (targetCache, draftCache) = Caches(positions);
         var sequence = new List<int>(prompt.Length + maxTokens);
         sequence.AddRange(prompt);
         var stats = new StatsCounter(_options.DraftMax);
