@@ -29,6 +29,7 @@ public static class Cli
     /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        if (ReferenceEquals(stdout, Console.Out) && ReferenceEquals(stderr, Console.Error)) return Invoke(args, stdout, stderr);
         lock (s_console)
         {
             TextWriter previousOut = Console.Out, previousError = Console.Error;
@@ -36,7 +37,7 @@ public static class Cli
             Console.SetError(stderr);
             try
             {
-                return CreateRoot().Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+                return Invoke(args, stdout, stderr);
             }
             finally
             {
@@ -45,4 +46,7 @@ public static class Cli
             }
         }
     }
+
+    private static int Invoke(string[] args, TextWriter stdout, TextWriter stderr) =>
+        CreateRoot().Parse(args).Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
 }
