@@ -12,6 +12,7 @@ internal static class BadInputTable
     private static readonly string Gen = G();
     private static readonly string Spec = S();
     private const string Init = "init-random -o {out}";
+    private const string Bench = "bench-sd -m {model} -md {draft} --prompts {model}/prompts.txt -n 4 -t 1 -o {out}/bench.json";
     private const string Resume = "train --resume -o {run}";
 
     public static readonly IReadOnlyList<BadInputCase> Cases =
@@ -59,6 +60,14 @@ internal static class BadInputTable
         new("draft directory missing", null, "speculate -m {model} -md {out}/absent -n 3", Expect.Error, "does not exist"),
         new("speculate works", null, S(" --draft-max 4"), Expect.Success),
         new("speculate at temp 1e-45", null, S(" --draft-max 3 --temp 1e-45"), Expect.Success),
+        new("bench-sd gamma past 64", d => d.Write("prompts.txt", "hello"), Bench + " --gammas 1,1000", Expect.Error, "--gammas: 1000 is outside 1..64"),
+        new("bench-sd gamma range to 2e9", d => d.Write("prompts.txt", "hello"), Bench + " --gammas 1-2000000000", Expect.Error, "--gammas: 2000000000 is outside 1..64"),
+        new("bench-sd gammas not numbers", d => d.Write("prompts.txt", "hello"), Bench + " --gammas a,b", Expect.Error, "--gammas: 'a' is not an integer"),
+        new("bench-sd temps infinite", d => d.Write("prompts.txt", "hello"), Bench + " --temps 0,Infinity", Expect.Error, "--temps must be finite numbers >= 0"),
+        new("bench-sd prompts missing", null, Bench, Expect.Error, "prompts.txt"),
+        new("bench-sd prompts bad JSON", d => d.Write("prompts.txt", "{\"prompt\": "), Bench, Expect.Error, "prompts.txt:1: not valid JSON text"),
+        new("bench-sd prompts lone surrogate", d => d.Write("prompts.txt", "{\"prompt\": \"\\ud800\"}"), Bench, Expect.Error, "prompts.txt:1: not valid JSON text"),
+        new("bench-sd prompt field missing", d => d.Write("prompts.txt", "{\"text\": \"x\"}"), Bench, Expect.Error, "prompts.txt:1: JSON line has no \"prompt\" string"),
         new("init-random vocab 2^31-1", null, Init + " --vocab 2147483647", Expect.Error, "field 'vocab_size' must be in 1..4194304, got 2147483647"),
         new("init-random heads zero", null, Init + " --heads 0", Expect.Error, "--heads must be at least 1, got 0"),
         new("init-random hidden zero", null, Init + " --hidden 0", Expect.Error, "--hidden must be at least 1"),

@@ -29,12 +29,11 @@ internal static class BenchSdCommand
         command.SetAction(r => CliErrors.Guard(() =>
         {
             var sweep = new Sweep(
-                NumberList.Ints(r.GetValue(gammas)!, "--gammas"),
+                NumberList.Ints(r.GetValue(gammas)!, "--gammas", 1, SpeculativeOptions.MaxDraft),
                 NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
                 NumberList.Floats(r.GetValue(temps)!, "--temps"));
-            if (sweep.Gammas.Any(g => g < 1)) throw new FormatException("--gammas must all be at least 1");
             if (sweep.Lenience.Any(e => !(e > 0 && e <= 1))) throw new FormatException("--lenience values must be in (0, 1]");
-            if (sweep.Temperatures.Any(t => !(t >= 0))) throw new FormatException("--temps must be >= 0");
+            if (sweep.Temperatures.Any(t => !(t >= 0 && float.IsFinite(t)))) throw new FormatException("--temps must be finite numbers >= 0");
             return Run(r, common, draft, sweep, PromptFile.Read(r.GetValue(prompts)!), r.GetValue(output)!, r.GetValue(plot));
         }));
         return command;
