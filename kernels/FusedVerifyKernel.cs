@@ -45,6 +45,7 @@ internal static class FusedVerifyKernel
     /// <summary>result: accepted count, next token, then beta = sum min(p, q) per tested position.</summary>
     public const int ResultHeader = 2;
 
+
     private const int Sum = 0, MinMax = 1, ArgMax = 2;
 
     /// <param name="logits">(gamma+1, vocab)</param>
@@ -64,7 +65,11 @@ internal static class FusedVerifyKernel
         for (int i = 0; i <= s.Gamma; i++)
         {
             int row = i * v;
-            Distribution(logits, row, p, begin, end, s, shared);
+            if (!Distribution(logits, row, p, begin, end, s, shared))
+            {
+                if (t == 0) { result[0] = i; result[1] = Speculative.IDeviceVerifier.NonFiniteLogits; }
+                return;
+            }
             if (i == s.Gamma)
             {
                 int bonus = Draw(p, begin, end, u, v, shared);
@@ -99,10 +104,17 @@ internal static class FusedVerifyKernel
     private static double Acceptance(float p, float q, float lenience) =>
         q > 0f ? XMath.Min(1.0, p / ((double)lenience * q)) : p > 0f ? 1.0 : 0.0;
 
-    // p[begin, end) = this thread's slice of Sampler.Distribution(logits[row .. row + vocab)).
-    private static void Distribution(ArrayView<float> logits, int row, ArrayView<float> p, int begin, int end,
+    // p[begin, end) = this thread's slice of Sampler.Distribution(logits[row .. row + vocab)); false,
+    // with p unset, when the row holds a NaN or an infinity (argmax of NaNs is arbitrary, and
+    // device min/max skip NaNs, so neither greedy nor sampled p would show it).
+    private static bool Distribution(ArrayView<float> logits, int row, ArrayView<float> p, int begin, int end,
         VerifyParameters s, ArrayView<double> shared)
     {
+        double nonFinite = 0;
+        for (int j = begin; j < end; j++)
+            if (!XMath.IsFinite(logits[row + j])) nonFinite++;
+        if (Reduce(shared, new Pair(nonFinite, 0), Sum).A > 0) return false;
+
         if (s.Temperature <= 0f)
         {
             var best = new Pair(double.NegativeInfinity, s.Vocab);
@@ -110,7 +122,7 @@ internal static class FusedVerifyKernel
                 if (logits[row + j] > best.A || best.B == s.Vocab) best = new Pair(logits[row + j], j);
             int argmax = (int)Reduce(shared, best, ArgMax).B;
             for (int j = begin; j < end; j++) p[j] = j == argmax ? 1f : 0f;
-            return;
+            return true;
         }
 
         float max = float.NegativeInfinity;
@@ -127,6 +139,7 @@ internal static class FusedVerifyKernel
         for (int j = begin; j < end; j++) p[j] /= sum;
 
         if (s.TopK > 0 && s.TopK < s.Vocab || s.TopP < 1f) Truncate(p, begin, end, s, shared);
+        return true;
     }
 
     // Keeps the tokens at or above the cut key X (see the remarks), renormalised as Sampler.Truncate.

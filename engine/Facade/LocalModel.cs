@@ -90,7 +90,7 @@ public sealed class LocalModel : IDisposable
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var model = LanguageModel.Load(path, backend, options.WeightFormat);
+            var model = LanguageModel.Load(path, backend, options.WeightFormat, options.Loading);
             if (cancellationToken.IsCancellationRequested)
             {
                 model.Dispose();

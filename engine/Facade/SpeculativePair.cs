@@ -89,10 +89,10 @@ public sealed class SpeculativePair : IDisposable
             if (!shared) disposables.Push(draftBackend);
 
             cancellationToken.ThrowIfCancellationRequested();
-            var target = LanguageModel.Load(targetPath, targetBackend, options.Target.WeightFormat);
+            var target = LanguageModel.Load(targetPath, targetBackend, options.Target.WeightFormat, options.Target.Loading);
             disposables.Push(target);
             cancellationToken.ThrowIfCancellationRequested();
-            var draft = LanguageModel.Load(draftPath, draftBackend, options.Draft.WeightFormat);
+            var draft = LanguageModel.Load(draftPath, draftBackend, options.Draft.WeightFormat, options.Draft.Loading);
             disposables.Push(draft);
             VocabularyCheck.EnsureShared(target, draft);
             var verifier = targetBackend.CreateVerifier();

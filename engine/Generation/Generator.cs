@@ -58,8 +58,8 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
         if (seed is int s) _sampler.Reseed(s);
-        using var cache = model.CreateCache();
-        cache.EnsureRoom(0, prompt.Length + maxTokens - 1);
+        int positions = ContextLengthException.EnsureFits(prompt.Length, maxTokens, model.Config.MaxPositions);
+        using var cache = model.CreateCache(positions);
         var logits = new float[model.VocabSize];
         var probabilities = new float[model.VocabSize];
         var tokens = new List<int>(maxTokens);
@@ -67,6 +67,7 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
         var clock = Stopwatch.StartNew();
         using (KernelProfiler.Phase(profiler, "prefill"))
             model.Forward(prompt, 0, cache, logits);
+        NonFiniteLogitsException.ThrowIfAny(logits, "model", prompt.Length - 1);
         var promptTime = clock.Elapsed;
 
         clock.Restart();
@@ -82,6 +83,7 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
             if (cancellationToken.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
             using (KernelProfiler.Phase(profiler, "forward"))
                 model.Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, logits);
+            NonFiniteLogitsException.ThrowIfAny(logits, "model", cache.Length - 1);
             steps++;
             next = Sample(logits, probabilities);
         }

@@ -12,6 +12,12 @@ namespace DistillSpec.Speculative;
 /// </summary>
 public interface IDeviceVerifier : IDisposable
 {
+    /// <summary>
+    /// Verdict.Next when row Verdict.Accepted of the target's logits holds a NaN or an infinity:
+    /// the logits never reach the host, so the device says where decoding must stop.
+    /// </summary>
+    const int NonFiniteLogits = -1;
+
     /// <param name="targetLogits">(gamma+1, vocab) on the target's backend, from Transformer.Forward without a host span.</param>
     /// <param name="q">(gamma, vocab): the draft's distributions, already transformed by settings.</param>
     /// <param name="drafted">(gamma) the drafted ids.</param>

@@ -53,6 +53,10 @@ public sealed class SpeculativeDecoder : IDisposable
         _target = target;
         _draft = draft;
         _options = options.Validate();
+        int context = Math.Min(target.Config.MaxPositions, draft.Config.MaxPositions);
+        if (options.DraftMax >= context)
+            throw new ArgumentOutOfRangeException(nameof(options), options.DraftMax,
+                $"draft-max must be below the context length ({context} positions) of the target and draft");
         _sampler = new Sampler(settings, target.VocabSize, seed);
         _vocab = target.VocabSize;
         int g = options.DraftMax;
@@ -100,7 +104,8 @@ public sealed class SpeculativeDecoder : IDisposable
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
         if (seed is int s) _sampler.Reseed(s);
-        var (targetCache, draftCache) = Caches(prompt.Length + maxTokens - 1);
+        int positions = ContextLengthException.EnsureFits(prompt.Length, maxTokens, Math.Min(_target.Config.MaxPositions, _draft.Config.MaxPositions));
+        var (targetCache, draftCache) = Caches(positions);
         var sequence = new List<int>(prompt.Length + maxTokens);
         sequence.AddRange(prompt);
         var stats = new StatsCounter(_options.DraftMax);
@@ -183,6 +188,7 @@ public sealed class SpeculativeDecoder : IDisposable
             long t0 = Stopwatch.GetTimestamp();
             _draft.Forward(feed, start, cache, _draftLogits);
             stats.DraftCall(Stopwatch.GetElapsedTime(t0));
+            NonFiniteLogitsException.ThrowIfAny(_draftLogits, "draft", cache.Length - 1);
             if (_options.DraftPMin > 0f && TopProbability(_draftLogits) < _options.DraftPMin) return i;
             var q = _q.AsSpan(i * _vocab, _vocab);
             _sampler.Distribution(_draftLogits, q);
@@ -208,6 +214,7 @@ public sealed class SpeculativeDecoder : IDisposable
         using (KernelProfiler.Phase(_profiler, "verify"))
             _target.Forward(block, n - 1, cache, logits);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+        NonFiniteLogitsException.ThrowIfAny(logits, v, "target", n - 1);
 
         using var sample = KernelProfiler.Phase(_profiler, "sample");
         var p = _p.AsSpan(0, k * v);
@@ -235,6 +242,8 @@ public sealed class SpeculativeDecoder : IDisposable
         using (KernelProfiler.Phase(_profiler, "sample"))
             verdict = _deviceVerifier!.Verify(logits, _vocab, q, block[1..], _uniforms.AsSpan(0, k), _sampler.Settings, _options.Lenience, _overlaps);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+        if (verdict.Next == IDeviceVerifier.NonFiniteLogits && (uint)verdict.Accepted < (uint)k)
+            throw new NonFiniteLogitsException("target", start + verdict.Accepted, value: null);
         if ((uint)verdict.Accepted > (uint)(k - 1) || (uint)verdict.Next >= (uint)_vocab)
             throw new InvalidOperationException($"the device verifier returned {verdict} for {k - 1} drafts and a vocabulary of {_vocab}");
         stats.Round(k - 1, verdict.Accepted, _overlaps.AsSpan(0, Tested(verdict, k - 1)));
