@@ -104,7 +104,8 @@ internal static class HfTokenizerJson
         {
             if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
                 throw vocab.Error(p.Name, "a non-negative integer id");
-            ids[p.Name] = id;
+            // JSON allows a repeated key; which id it then means is unclear, so it is refused.
+            if (!ids.TryAdd(p.Name, id)) throw vocab.Error(p.Name, "one entry per token, not a key repeated");
             texts.Add((p.Name, id));
         }
         foreach (AddedToken t in added) ids[t.Content] = t.Id;
