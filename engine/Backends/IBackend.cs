@@ -39,6 +39,9 @@ public interface IBackend : IDisposable
 
     void Download(Tensor source, int offset, Span<float> destination);
 
+    /// <summary>Whether UploadMatrix keeps weights in this format.</summary>
+    bool Supports(WeightFormat format) => format == WeightFormat.F32;
+
     // A weight matrix (rows, cols) kept in `format`; MatMul and Embed accept it in place of an f32 tensor.
     Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
         format == WeightFormat.F32 ? Upload(data) : throw new NotSupportedException($"backend {Name} does not support {format} weights");

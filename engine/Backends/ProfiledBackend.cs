@@ -22,6 +22,8 @@ public sealed class ProfiledBackend(IBackend inner, KernelProfiler profiler, int
 
     public Tensor Upload(ReadOnlySpan<float> data) => inner.Upload(data);
 
+    public bool Supports(WeightFormat format) => inner.Supports(format);
+
     public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
         inner.UploadMatrix(data, rows, cols, format);
 

@@ -16,7 +16,7 @@ public enum WeightFormat
 public static class WeightFormats
 {
     public const int Q8BlockSize = 32;
-    internal const int Q8BlockShift = 5; // log2(Q8BlockSize)
+    public const int Q8BlockShift = 5; // log2(Q8BlockSize)
 
     /// <summary>The names Parse accepts, in lower case.</summary>
     public static IReadOnlyList<string> Names { get; } = ["f32", "bf16", "q8_0", "q8"];
