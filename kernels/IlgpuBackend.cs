@@ -1,5 +1,6 @@
 using DistillSpec.Backends;
 using DistillSpec.Profiling;
+using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 using ILGPU;
 using ILGPU.Runtime;
@@ -93,6 +94,8 @@ public sealed class IlgpuBackend : IBackend
     }
 
     public IDeviceVerifier? CreateVerifier() => DeviceVerifier.For(this);
+
+    public IDeviceSampler? CreateSampler(SamplingSettings settings) => DeviceSampler.For(this, settings);
 
     /// <summary>Threads per group of the row kernels (norms, matrix-vector, attention, softmax).</summary>
     public int GroupSize => _group;

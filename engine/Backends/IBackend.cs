@@ -1,4 +1,5 @@
 using DistillSpec.Profiling;
+using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 
 namespace DistillSpec.Backends;
@@ -32,6 +33,12 @@ public interface IBackend : IDisposable
     /// target's logits, or null when verification should run on the host. The caller disposes it.
     /// </summary>
     IDeviceVerifier? CreateVerifier() => null;
+
+    /// <summary>
+    /// A sampler that draws from logits where this backend keeps them, reading back only the token
+    /// id, or null when sampling should run on the host. The caller disposes it.
+    /// </summary>
+    IDeviceSampler? CreateSampler(SamplingSettings settings) => null;
 
     Tensor Allocate(int length);
 

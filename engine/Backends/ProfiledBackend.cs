@@ -1,4 +1,5 @@
 using DistillSpec.Profiling;
+using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 
 namespace DistillSpec.Backends;
@@ -17,6 +18,8 @@ public sealed class ProfiledBackend(IBackend inner, KernelProfiler profiler, int
     public BackendKind Kind => inner.Kind;
 
     public IDeviceVerifier? CreateVerifier() => inner.CreateVerifier();
+
+    public IDeviceSampler? CreateSampler(SamplingSettings settings) => inner.CreateSampler(settings);
 
     public Tensor Allocate(int length) => inner.Allocate(length);
 
