@@ -40,6 +40,12 @@ public interface IBackend : IDisposable
     /// </summary>
     IDeviceSampler? CreateSampler(SamplingSettings settings) => null;
 
+    /// <summary>
+    /// The device's peak memory bandwidth in GB/s, the roofline of memory-bound kernels such as
+    /// decoding's matrix-vector products, where the backend knows it; else null.
+    /// </summary>
+    double? PeakMemoryGBps => null;
+
     Tensor Allocate(int length);
 
     Tensor Upload(ReadOnlySpan<float> data);

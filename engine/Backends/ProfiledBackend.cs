@@ -21,6 +21,8 @@ public sealed class ProfiledBackend(IBackend inner, KernelProfiler profiler, int
 
     public IDeviceSampler? CreateSampler(SamplingSettings settings) => inner.CreateSampler(settings);
 
+    public double? PeakMemoryGBps => inner.PeakMemoryGBps;
+
     public Tensor Allocate(int length) => inner.Allocate(length);
 
     public Tensor Upload(ReadOnlySpan<float> data) => inner.Upload(data);

@@ -1,7 +1,7 @@
 namespace DistillSpec.Training;
 
 /// <summary>Whole-file writes through a temporary file and a rename, so a crash never leaves half a file.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
     {

@@ -6,5 +6,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     CpuBenchCommand.Create(),
     PeersBenchCommand.Create(),
     FormatsBenchCommand.Create(),
+    PtxBenchCommand.Create(),
+    GpuBenchCommand.Create(),
 };
 return root.Parse(args).Invoke();
