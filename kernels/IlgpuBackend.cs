@@ -4,6 +4,7 @@ using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace DistillSpec.Kernels;
 
@@ -96,6 +97,11 @@ public sealed class IlgpuBackend : IBackend
     public IDeviceVerifier? CreateVerifier() => DeviceVerifier.For(this);
 
     public IDeviceSampler? CreateSampler(SamplingSettings settings) => DeviceSampler.For(this, settings);
+
+    // CUDA reports the memory clock in kHz and the bus width in bits; HBM and GDDR move data on both clock edges.
+    public double? PeakMemoryGBps => _accelerator is CudaAccelerator cuda && cuda.MemoryClockRate > 0
+        ? 2.0 * cuda.MemoryClockRate * 1e3 * (cuda.MemoryBusWidth / 8.0) / 1e9
+        : null;
 
     /// <summary>Threads per group of the row kernels (norms, matrix-vector, attention, softmax).</summary>
     public int GroupSize => _group;
