@@ -77,9 +77,6 @@ internal readonly struct Q8Weights(ArrayView<sbyte> quants, ArrayView<float> sca
 internal interface IGpuMatrix
 {
     WeightFormat Format { get; }
-
-    /// <summary>Bytes the matrix occupies on the device: what a matrix-vector product streams.</summary>
-    long Bytes { get; }
 }
 
 /// <summary>A (rows, cols) weight matrix in device memory in a stored format; owns its buffers.</summary>
@@ -93,8 +90,6 @@ internal sealed class GpuMatrix<TWeights>(TWeights weights, int rows, int cols, 
     public int Rows { get; } = rows;
 
     public int Cols { get; } = cols;
-
-    public long Bytes { get; } = buffers.Sum(b => b.LengthInBytes);
 
     public override void Dispose()
     {

@@ -9,8 +9,10 @@ using ILGPU.Runtime.Cuda;
 namespace DistillSpec.Kernels;
 
 /// <summary>
-/// IBackend on an ILGPU accelerator (CUDA, OpenCL, or ILGPU's CPU emulator for tests). Weights,
-/// activations and the KV cache live in device memory; Download reads back only what is asked.
+/// IBackend on an ILGPU accelerator (CUDA, OpenCL, or ILGPU's CPU emulator for tests). Weights
+/// (f32, or BF16 and Q8_0 kept compact and expanded inside the kernels), activations and the KV
+/// cache live in device memory; Download reads back only what is asked, and CreateSampler and
+/// CreateVerifier let decoding read back token ids instead of logits.
 /// Kernels are compiled once here; launches allocate no device memory except the token and
 /// RoPE-frequency buffers, which grow or appear once per shape. Everything runs in order on the
 /// accelerator's default stream. The accelerator's context must have ILGPU.Algorithms enabled

@@ -57,9 +57,6 @@ internal static class DeviceWeightFormats
 
     public static bool Supports(WeightFormat format) => format == WeightFormat.F32 || ByFormat.ContainsKey(format);
 
-    /// <summary>The stored formats (every one but f32), for the PTX catalogue and the tests.</summary>
-    public static IReadOnlyCollection<WeightFormat> StoredFormats => ByFormat.Keys;
-
     /// <summary>A (rows, cols) matrix in `format` on the accelerator; null for f32, which the caller uploads as a plain tensor.</summary>
     public static Tensor? Upload(Accelerator accelerator, AcceleratorStream stream, ReadOnlySpan<float> data, int rows, int cols, WeightFormat format)
     {

@@ -91,9 +91,7 @@ internal static class GpuBenchCommand
             foreach (var format in Enum.GetValues<WeightFormat>())
             {
                 if (!gpu.Supports(format)) continue;
-                var clock = Stopwatch.StartNew();
                 results.Add(Measure(candidate, format, gpu, cpu, timed, profiler, s));
-                AnsiConsole.MarkupLine($"[grey]{Markup.Escape(candidate.Name)} {format}: {clock.Elapsed.TotalSeconds:F1} s[/]");
             }
 
         WriteReport(s, opened.Description, gpu.PeakMemoryGBps, results);
@@ -123,6 +121,13 @@ internal static class GpuBenchCommand
     private static Result Measure(Candidate m, WeightFormat format, IBackend gpu, IBackend cpu, IBackend timed, KernelProfiler profiler, Settings s)
     {
         int v = m.Config.VocabSize, k = m.Prompt.Length;
+        var phases = new List<string>();
+        var clock = Stopwatch.StartNew();
+        void Phase(string name)
+        {
+            phases.Add($"{name} {clock.Elapsed.TotalSeconds:F1} s");
+            clock.Restart();
+        }
         using var target = new Transformer(m.Config, m.Weights, gpu, format);
 
         // Logits of every prompt position, device against CPU, with the same stored weights.
@@ -143,11 +148,13 @@ internal static class GpuBenchCommand
             scale = Math.Max(scale, TensorPrimitives.MaxMagnitude(e));
             if (TensorPrimitives.IndexOfMax(e) == TensorPrimitives.IndexOfMax(a)) agree++;
         }
+        Phase("load and logits");
 
         // Decode: greedy, logits and sampling on the device. The first run compiles the kernels.
         var generator = new Generator(target, SamplingSettings.GreedyDecoding, Seed);
         generator.Generate(m.Prompt, 8);
         var decode = generator.Generate(m.Prompt, s.Tokens);
+        Phase("decode");
 
         // One decode step and one 5-token verification pass at the same position, each waited for.
         double stepMs, verifyMs;
@@ -159,9 +166,13 @@ internal static class GpuBenchCommand
             stepMs = Timing.BestSeconds(() => gpu.Download(target.ForwardLast(block[..1], k, cache), 0, one), minRuns: 10) * 1e3;
             verifyMs = Timing.BestSeconds(() => gpu.Download(target.Forward(block, k, cache), 0, one), minRuns: 10) * 1e3;
         }
+        Phase("verification");
 
         var speculative = Speculate(m, target, cpu, s);
+        Phase("speculative");
         var kernels = Bandwidth(m, format, s, timed, profiler);
+        Phase("bandwidth");
+        AnsiConsole.MarkupLine($"[grey]{Markup.Escape(m.Name)} {format}: {string.Join(", ", phases)}[/]");
         return new Result(m.Name, format, error, scale, agree, k, decode.DecodeTokensPerSecond, stepMs, verifyMs, speculative, kernels);
     }
 

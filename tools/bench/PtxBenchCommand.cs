@@ -25,8 +25,8 @@ internal static class PtxBenchCommand
     private static int Run(string output)
     {
         var compiled = OfflinePtx.Architectures.Select(OfflinePtx.Compile).ToList();
-        AnsiConsole.MarkupLine($"compiled {compiled.Sum(c => c.Count)} kernels to PTX (ISA {OfflinePtx.InstructionSet}) for "
-            + string.Join(" and ", OfflinePtx.Architectures.Select(OfflinePtx.Name)) + " without a driver");
+        AnsiConsole.MarkupLine($"compiled {compiled[0].Count} kernels to PTX (ISA {OfflinePtx.InstructionSet}) for "
+            + string.Join(" and ", OfflinePtx.Architectures.Select(OfflinePtx.Name)) + " each, without a driver");
         string? ptxas = PtxAssembler.Find();
         if (ptxas is null)
         {
