@@ -163,7 +163,8 @@ public class BackendOpsTests
         Assert.Contains("ilgpu-cpu", names);
         // tools/gpu/check.sh names the device it expects, so a GPU that fails to open fails here instead of going untested.
         foreach (string expected in (Environment.GetEnvironmentVariable("DSPEC_EXPECT_DEVICES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
-            Assert.Contains(expected.Trim(), names);
+            Assert.True(names.Contains(expected.Trim()),
+                $"DSPEC_EXPECT_DEVICES names '{expected.Trim()}', which does not open here; opened: {string.Join(", ", names)}");
         foreach (string name in names)
             foreach (var format in new[] { WeightFormat.BF16, WeightFormat.Q8_0 })
                 Assert.True(Get(name).Supports(format), $"{name} does not store {format} weights");
