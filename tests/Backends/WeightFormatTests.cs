@@ -35,6 +35,16 @@ public class WeightFormatTests
         Assert.Contains("multiple of 32", Assert.Throws<ArgumentException>(() => new Q8Tensor(new float[40], 1, 40)).Message);
     }
 
+    [Fact]
+    public void BytesPerWeightCountTheStoredArrays()
+    {
+        var w = RandomArray(4 * 64, 9);
+        var q8 = new Q8Tensor(w, 4, 64);
+        Assert.Equal(q8.Quants.Length + 4.0 * q8.Scales.Length, WeightFormats.BytesPerWeight(WeightFormat.Q8_0) * w.Length);
+        Assert.Equal(2.0 * new Bf16Tensor(w, 4, 64).Bits.Length, WeightFormats.BytesPerWeight(WeightFormat.BF16) * w.Length);
+        Assert.Equal(4.0, WeightFormats.BytesPerWeight(WeightFormat.F32));
+    }
+
     [Theory]
     [InlineData(WeightFormat.BF16, 0.02f)]
     [InlineData(WeightFormat.Q8_0, 0.05f)]

@@ -10,18 +10,10 @@ namespace DistillSpec.Bench;
 /// </summary>
 internal static class DecodeTraffic
 {
-    public static double BytesPerWeight(WeightFormat format) => format switch
-    {
-        WeightFormat.F32 => 4,
-        WeightFormat.BF16 => 2,
-        WeightFormat.Q8_0 => 1 + 4.0 / WeightFormats.Q8BlockSize,
-        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "no byte count for this format"),
-    };
-
     /// <summary>Kernel name (as IlgpuBackend records it) to bytes, for a Llama-family model.</summary>
     public static Dictionary<string, double> Step(ModelConfig c, WeightFormat format, int position)
     {
-        double w = BytesPerWeight(format);
+        double w = WeightFormats.BytesPerWeight(format);
         int d = c.HiddenSize, f = c.IntermediateSize, layers = c.Layers;
         // (out, in): weights, then x in and y out; a bias is one more read of out floats.
         double Matrix(int outDim, int inDim, bool bias) => outDim * (double)inDim * w + 4.0 * (inDim + outDim + (bias ? outDim : 0));
