@@ -92,9 +92,11 @@ internal static class GpuBenchCommand
             {
                 if (!gpu.Supports(format)) continue;
                 results.Add(Measure(candidate, format, gpu, cpu, timed, profiler, s));
+                // Rewritten after every row, so a run cut short by a time limit still leaves what it measured.
+                WriteReport(s, opened.Description, gpu.PeakMemoryGBps, results, print: false);
             }
 
-        WriteReport(s, opened.Description, gpu.PeakMemoryGBps, results);
+        WriteReport(s, opened.Description, gpu.PeakMemoryGBps, results, print: true);
         return 0;
     }
 
@@ -216,7 +218,7 @@ internal static class GpuBenchCommand
             .ToList();
     }
 
-    private static void WriteReport(Settings s, string device, double? peak, List<Result> results)
+    private static void WriteReport(Settings s, string device, double? peak, List<Result> results, bool print)
     {
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 220;
         var md = new StringBuilder()
@@ -242,7 +244,7 @@ internal static class GpuBenchCommand
             table.AddRow(cells.Select(Markup.Escape).ToArray());
             md.AppendLine("| " + string.Join(" | ", cells) + " |");
         }
-        AnsiConsole.Write(table);
+        if (print) AnsiConsole.Write(table);
 
         md.AppendLine().AppendLine("Decode kernels: device time per step and achieved bandwidth (bytes a perfect kernel moves, from the model's shapes).").AppendLine()
             .AppendLine("| model | weights | kernel | us/step | MB/step | GB/s | of roofline |").AppendLine("|---|---|---|---:|---:|---:|---:|");
@@ -255,7 +257,7 @@ internal static class GpuBenchCommand
                 kernels.AddRow(cells.Select(Markup.Escape).ToArray());
                 md.AppendLine("| " + string.Join(" | ", cells) + " |");
             }
-        AnsiConsole.Write(kernels);
+        if (print) AnsiConsole.Write(kernels);
 
         var report = new Dictionary<string, object?>
         {
@@ -280,7 +282,7 @@ internal static class GpuBenchCommand
         };
         AtomicFile.WriteAllText(s.Output + ".json", JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         AtomicFile.WriteAllText(s.Output + ".md", md.ToString());
-        AnsiConsole.MarkupLine($"report: [blue]{Markup.Escape(s.Output)}.md[/] and .json");
+        if (print) AnsiConsole.MarkupLine($"report: [blue]{Markup.Escape(s.Output)}.md[/] and .json");
     }
 
     private static int[] RandomTokens(int count, int vocab)
