@@ -10,7 +10,7 @@ public sealed record PtxasStats(string Kernel, string Architecture, int Register
 
 /// <summary>
 /// NVIDIA's PTX assembler, where one is installed: $DSPEC_PTXAS, ptxas on PATH, or the copy that
-/// tools/gpu/install-ptxas.sh unpacks under tools/gpu/.cuda. Assembles ILGPU's PTX for a real
+/// tools/gpu/install-ptxas.sh keeps as tools/gpu/.cuda/bin/ptxas. Assembles ILGPU's PTX for a real
 /// architecture and reads back ptxas -v's resource usage.
 /// </summary>
 public static partial class PtxAssembler
@@ -26,7 +26,7 @@ public static partial class PtxAssembler
         }
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            string candidate = Path.Combine(dir.FullName, "tools", "gpu", ".cuda", "usr", "bin", "ptxas");
+            string candidate = Path.Combine(dir.FullName, "tools", "gpu", ".cuda", "bin", "ptxas");
             if (File.Exists(candidate)) return candidate;
         }
         return null;

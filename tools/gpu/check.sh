@@ -27,7 +27,7 @@ dotnet build tools/bench/Bench.csproj -c Release -v quiet -nologo
 dotnet build tests/Tests.csproj -c Release -v quiet -nologo
 
 step "offline PTX for sm_80 and sm_90"
-if [[ -z "${DSPEC_PTXAS:-}" ]] && ! command -v ptxas >/dev/null && [[ ! -x tools/gpu/.cuda/usr/bin/ptxas ]]; then
+if [[ -z "${DSPEC_PTXAS:-}" ]] && ! command -v ptxas >/dev/null && [[ ! -x tools/gpu/.cuda/bin/ptxas ]]; then
   if [[ $(id -u) -eq 0 ]]; then
     timeout 60 bash tools/gpu/install-ptxas.sh >/dev/null || echo "ptxas could not be installed here; PTX is generated but not assembled"
   else

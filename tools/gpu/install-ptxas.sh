@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Gets NVIDIA's PTX assembler (ptxas) from Debian's nvidia-cuda-toolkit, which lives in the non-free
-# component. Only that one package is downloaded and unpacked under tools/gpu/.cuda (the full
-# install pulls in gigabytes of CUDA libraries that an offline register/spill report does not
-# need); ptxas is a self-contained binary. Prints the path of ptxas on success.
+# component. Only that one package is downloaded, and only ptxas (a self-contained 19 MB binary)
+# is kept, as tools/gpu/.cuda/bin/ptxas: the full install pulls in gigabytes of CUDA libraries that
+# an offline register/spill report does not need. Prints the path of ptxas on success.
 # Needs root for `apt-get update` with the added component. Idempotent.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-prefix="$here/.cuda"
+target="$here/.cuda/bin/ptxas"
 
 if command -v ptxas >/dev/null; then command -v ptxas; exit 0; fi
-found=$(find "$prefix" -name ptxas -type f -perm -u+x 2>/dev/null | head -n 1 || true)
-if [[ -n "$found" ]]; then echo "$found"; exit 0; fi
+if [[ -x "$target" ]]; then echo "$target"; exit 0; fi
 
 if ! command -v apt-get >/dev/null; then
   echo "install-ptxas: no apt-get here; install the CUDA toolkit's ptxas and put it on PATH" >&2
@@ -39,12 +38,13 @@ apt-get update -qq -o Dir::Etc::sourcelist="$sources" -o Dir::Etc::sourceparts=-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && apt-get download nvidia-cuda-toolkit >&2)
-mkdir -p "$prefix"
-dpkg-deb -x "$work"/nvidia-cuda-toolkit_*.deb "$prefix"
-found=$(find "$prefix" -name ptxas -type f -perm -u+x | head -n 1 || true)
+dpkg-deb -x "$work"/nvidia-cuda-toolkit_*.deb "$work/root"
+found=$(find "$work/root" -name ptxas -type f -perm -u+x | head -n 1 || true)
 if [[ -z "$found" ]]; then
-  echo "install-ptxas: nvidia-cuda-toolkit unpacked to $prefix but holds no ptxas" >&2
+  echo "install-ptxas: nvidia-cuda-toolkit holds no ptxas" >&2
   exit 1
 fi
-"$found" --version >&2
-echo "$found"
+mkdir -p "$(dirname "$target")"
+cp "$found" "$target.tmp" && mv "$target.tmp" "$target"
+"$target" --version >&2
+echo "$target"
