@@ -354,8 +354,9 @@ public sealed class IlgpuBackend : IBackend
 
     private static int FloorPowerOfTwo(int n) => n < 1 ? 1 : 1 << (31 - int.LeadingZeroCount(n));
 
-    private static GpuTensor G(Tensor t) =>
-        t as GpuTensor ?? throw new ArgumentException($"a {t.GetType().Name} is not a tensor of this ILGPU backend");
+    private static GpuTensor G(Tensor t) => t as GpuTensor ?? throw new ArgumentException(t is IGpuMatrix m
+        ? $"a {m.Format} weight matrix is read only by MatMul and Embed"
+        : $"a {t.GetType().Name} is not a tensor of this ILGPU backend");
 
     private static ArrayView<float> V(Tensor t) => G(t).View;
 }

@@ -72,6 +72,6 @@ public class IlgpuBackendOpsTests(CpuAcceleratorFixture gpu)
         Assert.Contains("needs 6 values", Assert.Throws<ArgumentException>(() => b.UploadMatrix(new float[5], 2, 3, WeightFormat.BF16)).Message);
         Assert.Contains("multiple of 32", Assert.Throws<ArgumentException>(() => b.UploadMatrix(new float[40], 1, 40, WeightFormat.Q8_0)).Message);
         using var q8 = b.UploadMatrix(new float[64], 2, 32, WeightFormat.Q8_0);
-        Assert.Throws<ArgumentException>(() => b.Download(q8, 0, new float[4]));
+        Assert.Contains("Q8_0 weight matrix", Assert.Throws<ArgumentException>(() => b.Download(q8, 0, new float[4])).Message);
     }
 }
