@@ -109,7 +109,8 @@ internal static class GpuBenchCommand
         var clock = Stopwatch.StartNew();
         var weights = ModelWeights.Random(c, Seed);
         AnsiConsole.MarkupLine($"[grey]random {c.HiddenSize}x{c.Layers} model, vocab {c.VocabSize}: {weights.Parameters().Sum(p => (long)p.Data.Length) / 1e6:F0}M parameters in {clock.Elapsed.TotalSeconds:F1} s[/]");
-        yield return new Candidate($"random {c.HiddenSize}x{c.Layers} (Qwen2.5-0.5B shape)", c, weights, draftConfig, ModelWeights.Random(draftConfig, Seed + 1), prompt);
+        // The defaults are Qwen2.5-0.5B's shape; the name gives the shape actually run.
+        yield return new Candidate($"random {c.HiddenSize}x{c.Layers}, {c.Heads}/{c.KvHeads} heads, ffn {c.IntermediateSize}, vocab {c.VocabSize}", c, weights, draftConfig, ModelWeights.Random(draftConfig, Seed + 1), prompt);
 
         if (s.Target.Length == 0) yield break;
         var targetConfig = ModelConfig.Load(s.Target);
