@@ -7,6 +7,8 @@ namespace DistillSpec.Kernels;
 internal struct VerifyParameters
 {
     public int Vocab, Gamma, TopK;
+    /// <summary>1 under greedy decoding: q is the one-hot at each drafted id and was not uploaded.</summary>
+    public int OneHotQ;
     /// <summary>Bits that hold vocab - 1: the low part of a top-k/top-p sort key.</summary>
     public int IndexBits;
     public float Temperature, TopP, Lenience;
@@ -81,24 +83,28 @@ internal static class FusedVerifyKernel
             double overlap = 0, py = 0;
             for (int j = begin; j < end; j++)
             {
-                overlap += XMath.Min(p[j], q[row + j]);
+                overlap += XMath.Min(p[j], QAt(q, row, j, y, s));
                 if (j == y) py = p[j];
             }
             var tested = Reduce(shared, new Pair(overlap, py), Sum);
             if (t == 0) result[ResultHeader + i] = tested.A;
-            if (inputs[i] < Acceptance((float)tested.B, q[row + y], s.Lenience)) continue;
+            if (inputs[i] < Acceptance((float)tested.B, QAt(q, row, y, y, s), s.Lenience)) continue;
 
             // residual = max(0, p - q) / z, or p itself when z = 0 (as Verifier.Residual)
             double z = 0;
-            for (int j = begin; j < end; j++) z += XMath.Max(0f, p[j] - q[row + j]);
+            for (int j = begin; j < end; j++) z += XMath.Max(0f, p[j] - QAt(q, row, j, y, s));
             z = Reduce(shared, new Pair(z, 0), Sum).A;
             if (z > 0)
-                for (int j = begin; j < end; j++) p[j] = (float)(XMath.Max(0f, p[j] - q[row + j]) / z);
+                for (int j = begin; j < end; j++) p[j] = (float)(XMath.Max(0f, p[j] - QAt(q, row, j, y, s)) / z);
             int next = Draw(p, begin, end, u, v, shared);
             if (t == 0) { result[0] = i; result[1] = next; }
             return;
         }
     }
+
+    // q[row + j] of the draft's distribution at drafted id y.
+    private static float QAt(ArrayView<float> q, int row, int j, int y, VerifyParameters s) =>
+        s.OneHotQ != 0 ? (j == y ? 1f : 0f) : q[row + j];
 
     // min(1, p / (eps q)) in double, as Verifier.AcceptanceProbability.
     private static double Acceptance(float p, float q, float lenience) =>

@@ -24,7 +24,8 @@ public sealed record SpeculativeResult(
 /// step. Rolling back is then one Truncate per cache to the accepted length.
 /// With an IDeviceVerifier (the target on a GPU), the target's logits never leave the device:
 /// the verifier computes p, the verdict and the next token there. Without one, p is computed
-/// here and Verifier decides; both consume the same uniforms.
+/// here and Verifier decides; both consume the same uniforms. A greedy draft on a device with a
+/// device sampler reads back only its drafted ids.
 /// </remarks>
 public sealed class SpeculativeDecoder : IDisposable
 {
@@ -32,6 +33,7 @@ public sealed class SpeculativeDecoder : IDisposable
     private readonly SpeculativeOptions _options;
     private readonly Sampler _sampler;
     private readonly IDeviceVerifier? _deviceVerifier;
+    private readonly IDeviceSampler? _draftSampler;
     private readonly KernelProfiler? _profiler;
     private KvCache? _targetCache, _draftCache;
     private readonly int _vocab;
@@ -71,6 +73,9 @@ public sealed class SpeculativeDecoder : IDisposable
         _overlaps = new double[g];
         _deviceVerifier = deviceVerifier;
         _profiler = profiler;
+        // A greedy draft on a device draws there and reads back its token; q is then the one-hot
+        // at it. Sampled drafts and the confidence threshold need the logits on the host.
+        if (settings.Greedy && options.DraftPMin <= 0f) _draftSampler = draft.Backend.CreateSampler(settings);
     }
 
     public SpeculativeOptions Options => _options;
@@ -185,12 +190,23 @@ public sealed class SpeculativeDecoder : IDisposable
         {
             int start = cache.Length;
             var feed = i == 0 ? sequence[start..] : _block.AsSpan(i, 1);
+            var q = _q.AsSpan(i * _vocab, _vocab);
             long t0 = Stopwatch.GetTimestamp();
+            if (_draftSampler is not null)
+            {
+                // The host path's Draw consumes a uniform even under greedy; so does this one, to keep the streams aligned.
+                var logits = _draft.ForwardLast(feed, start, cache);
+                int token = _draftSampler.Sample(logits, _vocab, _sampler.NextUniform());
+                stats.DraftCall(Stopwatch.GetElapsedTime(t0));
+                q.Clear();
+                q[token] = 1f;
+                _block[i + 1] = token;
+                continue;
+            }
             _draft.Forward(feed, start, cache, _draftLogits);
             stats.DraftCall(Stopwatch.GetElapsedTime(t0));
             NonFiniteLogitsException.ThrowIfAny(_draftLogits, "draft", cache.Length - 1);
             if (_options.DraftPMin > 0f && TopProbability(_draftLogits) < _options.DraftPMin) return i;
-            var q = _q.AsSpan(i * _vocab, _vocab);
             _sampler.Distribution(_draftLogits, q);
             _block[i + 1] = Sampler.Draw(q, _sampler.NextUniform());
         }
@@ -271,6 +287,7 @@ public sealed class SpeculativeDecoder : IDisposable
 
     public void Dispose()
     {
+        _draftSampler?.Dispose();
         _targetCache?.Dispose();
         _draftCache?.Dispose();
     }
