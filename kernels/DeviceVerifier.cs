@@ -8,7 +8,8 @@ namespace DistillSpec.Kernels;
 
 /// <summary>
 /// IDeviceVerifier for a target on an IlgpuBackend: one FusedVerifyKernel launch per round. A call
-/// uploads q (gamma x vocab) and one small block of uniforms and drafted ids, and reads back
+/// uploads q (gamma x vocab; under greedy decoding q is the one-hot at each drafted id, which the
+/// kernel rebuilds, so nothing) and one small block of uniforms and drafted ids, and reads back
 /// gamma + 2 doubles (accepted, next, the overlaps); the target's logits never leave the device.
 /// Buffers grow to the largest gamma and vocabulary seen. Not thread-safe.
 /// </summary>
@@ -62,7 +63,7 @@ public sealed class DeviceVerifier : IDeviceVerifier, IDisposable
 
         uniforms.CopyTo(_hostInputs);
         for (int i = 0; i < gamma; i++) _hostInputs[gamma + 1 + i] = drafted[i];
-        if (gamma > 0) _q!.View.SubView(0, q.Length).CopyFromCPU(_stream, q);
+        if (gamma > 0 && !settings.Greedy) _q!.View.SubView(0, q.Length).CopyFromCPU(_stream, q);
         _inputs!.View.SubView(0, 2 * gamma + 1).CopyFromCPU(_stream, _hostInputs.AsSpan(0, 2 * gamma + 1));
 
         var parameters = new VerifyParameters
@@ -70,6 +71,7 @@ public sealed class DeviceVerifier : IDeviceVerifier, IDisposable
             Vocab = vocab,
             Gamma = gamma,
             TopK = settings.TopK,
+            OneHotQ = settings.Greedy ? 1 : 0,
             IndexBits = 32 - int.LeadingZeroCount(vocab - 1),
             Temperature = settings.Greedy ? 0f : settings.Temperature,
             TopP = settings.TopP,

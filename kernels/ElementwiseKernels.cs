@@ -6,9 +6,10 @@ namespace DistillSpec.Kernels;
 /// <summary>One thread per element (or per rotation pair); launched auto-grouped.</summary>
 internal static class ElementwiseKernels
 {
-    // output (tokens, dim) = table[tokens]; index runs over tokens * dim
-    public static void Embed(Index1D index, ArrayView<float> table, ArrayView<int> tokens, int dim, ArrayView<float> output) =>
-        output[index] = table[tokens[index / dim] * dim + index % dim];
+    // output (tokens, dim) = table[tokens], expanded from the table's stored format; index runs over tokens * dim
+    public static void Embed<TWeights>(Index1D index, TWeights table, ArrayView<int> tokens, int dim, ArrayView<float> output)
+        where TWeights : struct, IDeviceWeights =>
+        output[index] = table.At(tokens[index / dim] * dim + index % dim);
 
     // x += source[offset ..]; AddRows with offset = firstRow * dim, and Add with offset 0
     public static void AddFrom(Index1D index, ArrayView<float> x, ArrayView<float> source, int offset) =>

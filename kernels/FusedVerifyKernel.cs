@@ -7,6 +7,8 @@ namespace DistillSpec.Kernels;
 internal struct VerifyParameters
 {
     public int Vocab, Gamma, TopK;
+    /// <summary>1 under greedy decoding: q is the one-hot at each drafted id and was not uploaded.</summary>
+    public int OneHotQ;
     /// <summary>Bits that hold vocab - 1: the low part of a top-k/top-p sort key.</summary>
     public int IndexBits;
     public float Temperature, TopP, Lenience;
@@ -45,6 +47,7 @@ internal static class FusedVerifyKernel
     /// <summary>result: accepted count, next token, then beta = sum min(p, q) per tested position.</summary>
     public const int ResultHeader = 2;
 
+
     private const int Sum = 0, MinMax = 1, ArgMax = 2;
 
     /// <param name="logits">(gamma+1, vocab)</param>
@@ -64,7 +67,11 @@ internal static class FusedVerifyKernel
         for (int i = 0; i <= s.Gamma; i++)
         {
             int row = i * v;
-            Distribution(logits, row, p, begin, end, s, shared);
+            if (!Distribution(logits, row, p, begin, end, s, shared))
+            {
+                if (t == 0) { result[0] = i; result[1] = Speculative.IDeviceVerifier.NonFiniteLogits; }
+                return;
+            }
             if (i == s.Gamma)
             {
                 int bonus = Draw(p, begin, end, u, v, shared);
@@ -76,33 +83,44 @@ internal static class FusedVerifyKernel
             double overlap = 0, py = 0;
             for (int j = begin; j < end; j++)
             {
-                overlap += XMath.Min(p[j], q[row + j]);
+                overlap += XMath.Min(p[j], QAt(q, row, j, y, s));
                 if (j == y) py = p[j];
             }
             var tested = Reduce(shared, new Pair(overlap, py), Sum);
             if (t == 0) result[ResultHeader + i] = tested.A;
-            if (inputs[i] < Acceptance((float)tested.B, q[row + y], s.Lenience)) continue;
+            if (inputs[i] < Acceptance((float)tested.B, QAt(q, row, y, y, s), s.Lenience)) continue;
 
             // residual = max(0, p - q) / z, or p itself when z = 0 (as Verifier.Residual)
             double z = 0;
-            for (int j = begin; j < end; j++) z += XMath.Max(0f, p[j] - q[row + j]);
+            for (int j = begin; j < end; j++) z += XMath.Max(0f, p[j] - QAt(q, row, j, y, s));
             z = Reduce(shared, new Pair(z, 0), Sum).A;
             if (z > 0)
-                for (int j = begin; j < end; j++) p[j] = (float)(XMath.Max(0f, p[j] - q[row + j]) / z);
+                for (int j = begin; j < end; j++) p[j] = (float)(XMath.Max(0f, p[j] - QAt(q, row, j, y, s)) / z);
             int next = Draw(p, begin, end, u, v, shared);
             if (t == 0) { result[0] = i; result[1] = next; }
             return;
         }
     }
 
+    // q[row + j] of the draft's distribution at drafted id y.
+    private static float QAt(ArrayView<float> q, int row, int j, int y, VerifyParameters s) =>
+        s.OneHotQ != 0 ? (j == y ? 1f : 0f) : q[row + j];
+
     // min(1, p / (eps q)) in double, as Verifier.AcceptanceProbability.
     private static double Acceptance(float p, float q, float lenience) =>
         q > 0f ? XMath.Min(1.0, p / ((double)lenience * q)) : p > 0f ? 1.0 : 0.0;
 
-    // p[begin, end) = this thread's slice of Sampler.Distribution(logits[row .. row + vocab)).
-    private static void Distribution(ArrayView<float> logits, int row, ArrayView<float> p, int begin, int end,
+    // p[begin, end) = this thread's slice of Sampler.Distribution(logits[row .. row + vocab)); false,
+    // with p unset, when the row holds a NaN or an infinity (argmax of NaNs is arbitrary, and
+    // device min/max skip NaNs, so neither greedy nor sampled p would show it).
+    private static bool Distribution(ArrayView<float> logits, int row, ArrayView<float> p, int begin, int end,
         VerifyParameters s, ArrayView<double> shared)
     {
+        double nonFinite = 0;
+        for (int j = begin; j < end; j++)
+            if (!XMath.IsFinite(logits[row + j])) nonFinite++;
+        if (Reduce(shared, new Pair(nonFinite, 0), Sum).A > 0) return false;
+
         if (s.Temperature <= 0f)
         {
             var best = new Pair(double.NegativeInfinity, s.Vocab);
@@ -110,7 +128,7 @@ internal static class FusedVerifyKernel
                 if (logits[row + j] > best.A || best.B == s.Vocab) best = new Pair(logits[row + j], j);
             int argmax = (int)Reduce(shared, best, ArgMax).B;
             for (int j = begin; j < end; j++) p[j] = j == argmax ? 1f : 0f;
-            return;
+            return true;
         }
 
         float max = float.NegativeInfinity;
@@ -127,6 +145,7 @@ internal static class FusedVerifyKernel
         for (int j = begin; j < end; j++) p[j] /= sum;
 
         if (s.TopK > 0 && s.TopK < s.Vocab || s.TopP < 1f) Truncate(p, begin, end, s, shared);
+        return true;
     }
 
     // Keeps the tokens at or above the cut key X (see the remarks), renormalised as Sampler.Truncate.

@@ -1,14 +1,18 @@
 using DistillSpec.Backends;
 using DistillSpec.Profiling;
+using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 using ILGPU;
 using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
 
 namespace DistillSpec.Kernels;
 
 /// <summary>
-/// IBackend on an ILGPU accelerator (CUDA, OpenCL, or ILGPU's CPU emulator for tests). Weights,
-/// activations and the KV cache live in device memory; Download reads back only what is asked.
+/// IBackend on an ILGPU accelerator (CUDA, OpenCL, or ILGPU's CPU emulator for tests). Weights
+/// (f32, or BF16 and Q8_0 kept compact and expanded inside the kernels), activations and the KV
+/// cache live in device memory; Download reads back only what is asked, and CreateSampler and
+/// CreateVerifier let decoding read back token ids instead of logits.
 /// Kernels are compiled once here; launches allocate no device memory except the token and
 /// RoPE-frequency buffers, which grow or appear once per shape. Everything runs in order on the
 /// accelerator's default stream. The accelerator's context must have ILGPU.Algorithms enabled
@@ -25,17 +29,15 @@ public sealed class IlgpuBackend : IBackend
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _noBias;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _argmaxResult;
     private readonly Dictionary<(int, float), MemoryBuffer1D<float, Stride1D.Dense>> _inverseFrequencies = [];
+    private readonly Dictionary<WeightFormat, WeightKernels> _weightKernels = [];
     private MemoryBuffer1D<int, Stride1D.Dense> _tokens;
     private ProfilingMarker? _launchStart;
 
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>> _matVec;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, ArrayView<float>> _matMulTiled;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> _rmsNorm;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>> _layerNorm;
     private readonly Action<KernelConfig, ArrayView<float>, int> _softmax;
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int> _attention;
     private readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<int>> _argmax;
-    private readonly Action<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>> _embed;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, int> _addFrom;
     private readonly Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _swiGlu;
     private readonly Action<Index1D, ArrayView<float>> _gelu;
@@ -58,14 +60,11 @@ public sealed class IlgpuBackend : IBackend
         _group = FloorPowerOfTwo(Math.Min(groupSize ?? 256, accelerator.MaxNumThreadsPerGroup));
         _tile = FloorPowerOfTwo((int)Math.Sqrt(_group));
 
-        _matVec = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, ArrayView<float>>(MatMulKernels.MatVec);
-        _matMulTiled = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int, int, ArrayView<float>>(MatMulKernels.Tiled);
         _rmsNorm = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.RmsNorm);
         _layerNorm = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, float, ArrayView<float>>(NormKernels.LayerNorm);
         _softmax = accelerator.LoadStreamKernel<ArrayView<float>, int>(NormKernels.Softmax);
         _attention = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, int, int>(AttentionKernel.Attend);
         _argmax = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<int>>(ArgmaxKernel.Argmax);
-        _embed = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<int>, int, ArrayView<float>>(ElementwiseKernels.Embed);
         _addFrom = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(ElementwiseKernels.AddFrom);
         _swiGlu = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.SwiGlu);
         _gelu = accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>>(ElementwiseKernels.Gelu);
@@ -99,6 +98,13 @@ public sealed class IlgpuBackend : IBackend
 
     public IDeviceVerifier? CreateVerifier() => DeviceVerifier.For(this);
 
+    public IDeviceSampler? CreateSampler(SamplingSettings settings) => DeviceSampler.For(this, settings);
+
+    // CUDA reports the memory clock in kHz and the bus width in bits; HBM and GDDR move data on both clock edges.
+    public double? PeakMemoryGBps => _accelerator is CudaAccelerator cuda && cuda.MemoryClockRate > 0
+        ? 2.0 * cuda.MemoryClockRate * 1e3 * (cuda.MemoryBusWidth / 8.0) / 1e9
+        : null;
+
     /// <summary>Threads per group of the row kernels (norms, matrix-vector, attention, softmax).</summary>
     public int GroupSize => _group;
 
@@ -119,6 +125,16 @@ public sealed class IlgpuBackend : IBackend
         return new GpuTensor(buffer);
     }
 
+    public bool Supports(WeightFormat format) => DeviceWeightFormats.Supports(format);
+
+    // Quantised on the host exactly as the CPU backends do, so every backend computes with the same weights.
+    public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format)
+    {
+        if (data.Length != rows * cols)
+            throw new ArgumentException($"matrix ({rows}, {cols}) needs {rows * cols} values, got {data.Length}");
+        return DeviceWeightFormats.Upload(_accelerator, _stream, data, rows, cols, format) ?? Upload(data);
+    }
+
     public void Download(Tensor source, int offset, Span<float> destination) =>
         G(source).Buffer.View.SubView(offset, destination.Length).CopyToCPU(_stream, destination);
 
@@ -135,8 +151,9 @@ public sealed class IlgpuBackend : IBackend
             _tokens = _accelerator.Allocate1D<int>(Math.Max(tokens.Length, 2 * (int)_tokens.Length));
         }
         _tokens.View.SubView(0, tokens.Length).CopyFromCPU(_stream, tokens);
+        var kernels = KernelsFor(table);
         var start = BeginLaunch();
-        _embed(tokens.Length * dim, V(table), _tokens.View, dim, V(output));
+        kernels.Embed(tokens.Length * dim, table, _tokens.View, dim, V(output));
         EndLaunch("Embed", start);
     }
 
@@ -153,18 +170,19 @@ public sealed class IlgpuBackend : IBackend
         if (rows * outDim == 0) return;
         ArrayView<float> b = bias is null ? _noBias.View : V(bias);
         int hasBias = bias is null ? 0 : 1;
+        var kernels = KernelsFor(weight);
         var start = BeginLaunch();
         if (rows == 1)
         {
-            _matVec(new KernelConfig(outDim, _group, SharedMemoryConfig.RequestDynamic<float>(_group)),
-                V(x), V(weight), b, hasBias, inDim, V(y));
+            kernels.MatVec(new KernelConfig(outDim, _group, SharedMemoryConfig.RequestDynamic<float>(_group)),
+                V(x), weight, b, hasBias, inDim, V(y));
             EndLaunch("MatVec", start);
         }
         else
         {
             int tiles = (rows + _tile - 1) / _tile * ((outDim + _tile - 1) / _tile);
-            _matMulTiled(new KernelConfig(tiles, _tile * _tile, SharedMemoryConfig.RequestDynamic<float>(2 * _tile * (_tile + 1))),
-                V(x), V(weight), b, hasBias, rows, inDim, outDim, _tile, V(y));
+            kernels.Tiled(new KernelConfig(tiles, _tile * _tile, SharedMemoryConfig.RequestDynamic<float>(2 * _tile * (_tile + 1))),
+                V(x), weight, b, hasBias, rows, inDim, outDim, _tile, V(y));
             EndLaunch("MatMulTiled", start);
         }
     }
@@ -276,6 +294,20 @@ public sealed class IlgpuBackend : IBackend
         _owned?.Dispose();
     }
 
+    // The weight kernels for the tensor's format, compiled at its first use.
+    private WeightKernels KernelsFor(Tensor weight)
+    {
+        var format = weight switch
+        {
+            GpuTensor => WeightFormat.F32,
+            IGpuMatrix m => m.Format,
+            _ => throw new ArgumentException($"a {weight.GetType().Name} is not a weight matrix of this ILGPU backend"),
+        };
+        if (!_weightKernels.TryGetValue(format, out var kernels))
+            _weightKernels[format] = kernels = DeviceWeightFormats.Kernels(_accelerator, format);
+        return kernels;
+    }
+
     private KernelConfig RowConfig(int rows) => new(rows, _group, SharedMemoryConfig.RequestDynamic<float>(_group));
 
     // f32 like Hugging Face's inv_freq buffer; computed once per (headDim, theta).
@@ -322,8 +354,9 @@ public sealed class IlgpuBackend : IBackend
 
     private static int FloorPowerOfTwo(int n) => n < 1 ? 1 : 1 << (31 - int.LeadingZeroCount(n));
 
-    private static GpuTensor G(Tensor t) =>
-        t as GpuTensor ?? throw new ArgumentException($"a {t.GetType().Name} is not a tensor of this ILGPU backend");
+    private static GpuTensor G(Tensor t) => t as GpuTensor ?? throw new ArgumentException(t is IGpuMatrix m
+        ? $"a {m.Format} weight matrix is read only by MatMul and Embed"
+        : $"a {t.GetType().Name} is not a tensor of this ILGPU backend");
 
     private static ArrayView<float> V(Tensor t) => G(t).View;
 }

@@ -2,19 +2,22 @@ using ILGPU;
 
 namespace DistillSpec.Kernels;
 
-/// <summary>y (rows, outDim) = x (rows, inDim) W (outDim, inDim)^T + bias; W is Hugging Face's Linear layout.</summary>
+/// <summary>
+/// y (rows, outDim) = x (rows, inDim) W (outDim, inDim)^T + bias; W is Hugging Face's Linear layout,
+/// read through TWeights in its stored format (f32, BF16, Q8_0...) and expanded in registers.
+/// </summary>
 internal static class MatMulKernels
 {
     // Decode (rows = 1): one group per output feature. Threads stride along the weight row so
     // neighbouring threads read neighbouring floats (coalesced), then the group sums the partials.
     // Dynamic shared memory: Group.DimX floats.
-    public static void MatVec(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, int hasBias,
-        int inDim, ArrayView<float> y)
+    public static void MatVec<TWeights>(ArrayView<float> x, TWeights weight, ArrayView<float> bias, int hasBias,
+        int inDim, ArrayView<float> y) where TWeights : struct, IDeviceWeights
     {
         var scratch = SharedMemory.GetDynamic<float>();
         int o = Grid.IdxX, row = o * inDim;
         float sum = 0f;
-        for (int i = Group.IdxX; i < inDim; i += Group.DimX) sum += x[i] * weight[row + i];
+        for (int i = Group.IdxX; i < inDim; i += Group.DimX) sum += x[i] * weight.At(row + i);
         sum = GroupReduce.Sum(scratch, sum);
         if (Group.IsFirstThread) y[o] = hasBias != 0 ? sum + bias[o] : sum;
     }
@@ -25,8 +28,8 @@ internal static class MatMulKernels
     // tile + 1 floats so the transposed read of the W tile does not hit one bank. Groups are
     // ordered output-tile fastest: neighbours share the x tile in cache while W streams.
     // Dynamic shared memory: 2 * tile * (tile + 1) floats.
-    public static void Tiled(ArrayView<float> x, ArrayView<float> weight, ArrayView<float> bias, int hasBias,
-        int rows, int inDim, int outDim, int tile, ArrayView<float> y)
+    public static void Tiled<TWeights>(ArrayView<float> x, TWeights weight, ArrayView<float> bias, int hasBias,
+        int rows, int inDim, int outDim, int tile, ArrayView<float> y) where TWeights : struct, IDeviceWeights
     {
         var shared = SharedMemory.GetDynamic<float>();
         int pitch = tile + 1;
@@ -42,7 +45,7 @@ internal static class MatMulKernels
         {
             int k = k0 + tx;
             xTile[ty * pitch + tx] = loadRow < rows && k < inDim ? x[loadRow * inDim + k] : 0f;
-            wTile[ty * pitch + tx] = loadOut < outDim && k < inDim ? weight[loadOut * inDim + k] : 0f;
+            wTile[ty * pitch + tx] = loadOut < outDim && k < inDim ? weight.At(loadOut * inDim + k) : 0f;
             Group.Barrier();
             for (int j = 0; j < tile; j++) sum += xTile[ty * pitch + j] * wTile[tx * pitch + j];
             Group.Barrier();

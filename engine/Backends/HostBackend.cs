@@ -7,6 +7,8 @@ public abstract class HostBackend
 
     public Tensor Upload(ReadOnlySpan<float> data) => new CpuTensor(data.ToArray());
 
+    public bool Supports(WeightFormat format) => Enum.IsDefined(format);
+
     public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
         CpuWeights.Create(data, rows, cols, format);
 

@@ -1,4 +1,5 @@
 using DistillSpec.Profiling;
+using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 
 namespace DistillSpec.Backends;
@@ -33,11 +34,26 @@ public interface IBackend : IDisposable
     /// </summary>
     IDeviceVerifier? CreateVerifier() => null;
 
+    /// <summary>
+    /// A sampler that draws from logits where this backend keeps them, reading back only the token
+    /// id, or null when sampling should run on the host. The caller disposes it.
+    /// </summary>
+    IDeviceSampler? CreateSampler(SamplingSettings settings) => null;
+
+    /// <summary>
+    /// The device's peak memory bandwidth in GB/s, the roofline of memory-bound kernels such as
+    /// decoding's matrix-vector products, where the backend knows it; else null.
+    /// </summary>
+    double? PeakMemoryGBps => null;
+
     Tensor Allocate(int length);
 
     Tensor Upload(ReadOnlySpan<float> data);
 
     void Download(Tensor source, int offset, Span<float> destination);
+
+    /// <summary>Whether UploadMatrix keeps weights in this format.</summary>
+    bool Supports(WeightFormat format) => format == WeightFormat.F32;
 
     // A weight matrix (rows, cols) kept in `format`; MatMul and Embed accept it in place of an f32 tensor.
     Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>

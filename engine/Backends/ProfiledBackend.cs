@@ -1,4 +1,5 @@
 using DistillSpec.Profiling;
+using DistillSpec.Sampling;
 using DistillSpec.Speculative;
 
 namespace DistillSpec.Backends;
@@ -18,9 +19,15 @@ public sealed class ProfiledBackend(IBackend inner, KernelProfiler profiler, int
 
     public IDeviceVerifier? CreateVerifier() => inner.CreateVerifier();
 
+    public IDeviceSampler? CreateSampler(SamplingSettings settings) => inner.CreateSampler(settings);
+
+    public double? PeakMemoryGBps => inner.PeakMemoryGBps;
+
     public Tensor Allocate(int length) => inner.Allocate(length);
 
     public Tensor Upload(ReadOnlySpan<float> data) => inner.Upload(data);
+
+    public bool Supports(WeightFormat format) => inner.Supports(format);
 
     public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
         inner.UploadMatrix(data, rows, cols, format);

@@ -16,10 +16,19 @@ public enum WeightFormat
 public static class WeightFormats
 {
     public const int Q8BlockSize = 32;
-    internal const int Q8BlockShift = 5; // log2(Q8BlockSize)
+    public const int Q8BlockShift = 5; // log2(Q8BlockSize)
 
     /// <summary>The names Parse accepts, in lower case.</summary>
     public static IReadOnlyList<string> Names { get; } = ["f32", "bf16", "q8_0", "q8"];
+
+    /// <summary>Bytes one weight occupies in the format, scales included: what decoding streams per weight.</summary>
+    public static double BytesPerWeight(WeightFormat format) => format switch
+    {
+        WeightFormat.F32 => 4,
+        WeightFormat.BF16 => 2,
+        WeightFormat.Q8_0 => 1 + 4.0 / Q8BlockSize,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
+    };
 
     public static WeightFormat Parse(string text) => text.ToLowerInvariant() switch
     {

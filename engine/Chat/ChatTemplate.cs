@@ -233,9 +233,10 @@ public sealed class ChatTemplate
         {
             return HfConfigFiles.TryParse(path);
         }
-        catch (JsonException e)
+        catch (Models.ModelFormatException e)
         {
-            throw new ChatTemplateException($"{path} is not valid JSON: {e.Message}", e);
+            // The message already names the file and where the JSON went wrong.
+            throw new ChatTemplateException(e.Message, e);
         }
     }
 

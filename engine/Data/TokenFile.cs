@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DistillSpec.IO;
 
 namespace DistillSpec.Data;
 
@@ -160,7 +161,7 @@ public sealed class TokenFileWriter : IDisposable
         TokenFileHeader final = header with { DType = _dtype, TokenCount = TokenCount };
         File.Delete(TokenFile.HeaderPath(_binPath));
         File.Move(_tempPath, _binPath, overwrite: true);
-        File.WriteAllBytes(TokenFile.HeaderPath(_binPath), JsonSerializer.SerializeToUtf8Bytes(final, TokenFileHeader.Json));
+        AtomicFile.WriteAllBytes(TokenFile.HeaderPath(_binPath), JsonSerializer.SerializeToUtf8Bytes(final, TokenFileHeader.Json));
         return final;
     }
 

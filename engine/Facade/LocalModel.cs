@@ -74,7 +74,13 @@ public sealed class LocalModel : IDisposable
     /// <summary>Loads a Hugging Face model directory onto the device options name.</summary>
     /// <exception cref="ModelFormatException">a file of the model is missing or malformed (the message names it).</exception>
     /// <exception cref="DeviceUnavailableException">the device is missing or cannot be used.</exception>
-    public static LocalModel Load(string path, ModelOptions? options = null)
+    public static LocalModel Load(string path, ModelOptions? options = null) => Load(path, options, CancellationToken.None);
+
+    /// <summary>Loads on a thread-pool thread; cancellation is seen before the weights are read and after.</summary>
+    public static Task<LocalModel> LoadAsync(string path, ModelOptions? options = null, CancellationToken cancellationToken = default) =>
+        Task.Run(() => Load(path, options, cancellationToken), cancellationToken);
+
+    private static LocalModel Load(string path, ModelOptions? options, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new ModelOptions();
@@ -83,7 +89,13 @@ public sealed class LocalModel : IDisposable
         var backend = options.Profiler is { } profiler ? opened.Backend.Profiled(profiler, Profiling.KernelProfiler.TargetThread) : opened.Backend;
         try
         {
-            var model = LanguageModel.Load(path, backend, options.WeightFormat);
+            cancellationToken.ThrowIfCancellationRequested();
+            var model = LanguageModel.Load(path, backend, options.WeightFormat, options.Loading);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                model.Dispose();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
             return new LocalModel(model, backend, opened.Description, ownsBackend: true, new FifoGate(), ownedByPair: false, options.Profiler);
         }
         catch

@@ -21,6 +21,14 @@ public sealed record ModelOptions
     /// <summary>When set, every kernel or backend op and every decoding phase is timed into it.</summary>
     public KernelProfiler? Profiler { get; init; }
 
+    /// <summary>Reads every weight once more at load to refuse NaN and Inf, naming the tensor (one extra pass).</summary>
+    public bool ScanWeights { get; init; }
+
+    /// <summary>Receives problems that do not stop the load (e.g. a tensor tied embeddings ignore); null drops them.</summary>
+    public Action<string>? Warning { get; init; }
+
+    internal Models.ModelLoadOptions Loading => new() { ScanWeights = ScanWeights, Warning = Warning };
+
     internal void Validate(string name)
     {
         ArgumentNullException.ThrowIfNull(Device, $"{name}.{nameof(Device)}");

@@ -61,7 +61,15 @@ public sealed class SpeculativePair : IDisposable
     /// <exception cref="ModelFormatException">a file of either model is missing or malformed (the message names it).</exception>
     /// <exception cref="VocabularyMismatchException">the models do not share a vocabulary.</exception>
     /// <exception cref="DeviceUnavailableException">a device is missing or cannot be used.</exception>
-    public static SpeculativePair Load(string targetPath, string draftPath, SpeculativePairOptions? options = null)
+    public static SpeculativePair Load(string targetPath, string draftPath, SpeculativePairOptions? options = null) =>
+        Load(targetPath, draftPath, options, CancellationToken.None);
+
+    /// <summary>Loads on a thread-pool thread; cancellation is seen between the models' loads and before the warm-up.</summary>
+    public static Task<SpeculativePair> LoadAsync(string targetPath, string draftPath, SpeculativePairOptions? options = null,
+        CancellationToken cancellationToken = default) =>
+        Task.Run(() => Load(targetPath, draftPath, options, cancellationToken), cancellationToken);
+
+    private static SpeculativePair Load(string targetPath, string draftPath, SpeculativePairOptions? options, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(targetPath);
         ArgumentException.ThrowIfNullOrEmpty(draftPath);
@@ -80,9 +88,11 @@ public sealed class SpeculativePair : IDisposable
                 : Open(options.Draft, profiler, Profiling.KernelProfiler.DraftThread, "draft");
             if (!shared) disposables.Push(draftBackend);
 
-            var target = LanguageModel.Load(targetPath, targetBackend, options.Target.WeightFormat);
+            cancellationToken.ThrowIfCancellationRequested();
+            var target = LanguageModel.Load(targetPath, targetBackend, options.Target.WeightFormat, options.Target.Loading);
             disposables.Push(target);
-            var draft = LanguageModel.Load(draftPath, draftBackend, options.Draft.WeightFormat);
+            cancellationToken.ThrowIfCancellationRequested();
+            var draft = LanguageModel.Load(draftPath, draftBackend, options.Draft.WeightFormat, options.Draft.Loading);
             disposables.Push(draft);
             VocabularyCheck.EnsureShared(target, draft);
             var verifier = targetBackend.CreateVerifier();
@@ -97,6 +107,7 @@ public sealed class SpeculativePair : IDisposable
             {
                 try
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     pair.Calibration = pair.WarmUp();
                 }
                 catch

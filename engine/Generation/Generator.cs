@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistillSpec.Backends;
 using DistillSpec.Models;
 using DistillSpec.Profiling;
 using DistillSpec.Sampling;
@@ -39,11 +40,13 @@ public sealed record GenerationResult(
 
 /// <summary>
 /// Plain autoregressive decoding with one model: prefill the prompt, then one token per forward
-/// pass. A profiler receives the phases prefill, forward and sample.
+/// pass. On a backend with a device sampler (a GPU) the logits never leave the device. A profiler
+/// receives the phases prefill, forward and sample.
 /// </summary>
 public sealed class Generator(Transformer model, SamplingSettings settings, int seed, KernelProfiler? profiler = null)
 {
     private readonly Sampler _sampler = new(settings, model.VocabSize, seed);
+    private readonly float[] _logits = new float[model.VocabSize], _probabilities = new float[model.VocabSize];
 
     /// <summary>
     /// Generates up to maxTokens after the prompt, calling onToken as each is produced; stops
@@ -58,21 +61,21 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
         if (seed is int s) _sampler.Reseed(s);
-        using var cache = model.CreateCache();
-        cache.EnsureRoom(0, prompt.Length + maxTokens - 1);
-        var logits = new float[model.VocabSize];
-        var probabilities = new float[model.VocabSize];
+        int positions = ContextLengthException.EnsureFits(prompt.Length, maxTokens, model.Config.MaxPositions);
+        using var cache = model.CreateCache(positions);
+        using var device = model.Backend.CreateSampler(settings);
         var tokens = new List<int>(maxTokens);
 
         var clock = Stopwatch.StartNew();
+        Tensor? logits;
         using (KernelProfiler.Phase(profiler, "prefill"))
-            model.Forward(prompt, 0, cache, logits);
+            logits = Forward(prompt, 0, cache, device);
         var promptTime = clock.Elapsed;
 
         clock.Restart();
         int steps = 0;
         var reason = StopReason.MaxTokens;
-        int next = Sample(logits, probabilities);
+        int next = Sample(logits, device);
         while (true)
         {
             tokens.Add(next);
@@ -81,16 +84,30 @@ public sealed class Generator(Transformer model, SamplingSettings settings, int 
             if (tokens.Count == maxTokens) break;
             if (cancellationToken.IsCancellationRequested) { reason = StopReason.Cancelled; break; }
             using (KernelProfiler.Phase(profiler, "forward"))
-                model.Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, logits);
+                logits = Forward(new ReadOnlySpan<int>(in next), cache.Length, cache, device);
             steps++;
-            next = Sample(logits, probabilities);
+            next = Sample(logits, device);
         }
         return new GenerationResult([.. tokens], prompt.Length, promptTime, steps, clock.Elapsed, reason);
     }
 
-    private int Sample(ReadOnlySpan<float> logits, Span<float> probabilities)
+    // The last position's logits: downloaded into _logits (returns null), or, with a device
+    // sampler, left on the device (returns the tensor holding them in row 0).
+    private Tensor? Forward(ReadOnlySpan<int> tokens, int start, KvCache cache, IDeviceSampler? device)
+    {
+        if (device is not null) return model.ForwardLast(tokens, start, cache);
+        model.Forward(tokens, start, cache, _logits);
+        NonFiniteLogitsException.ThrowIfAny(_logits, "model", start + tokens.Length - 1);
+        return null;
+    }
+
+    // On the device only the id comes back; the uniform comes from the same seeded stream as on
+    // the host, so both draw alike.
+    private int Sample(Tensor? deviceLogits, IDeviceSampler? device)
     {
         using var phase = KernelProfiler.Phase(profiler, "sample");
-        return _sampler.Sample(logits, probabilities);
+        return device is null
+            ? _sampler.Sample(_logits, _probabilities)
+            : device.Sample(deviceLogits!, model.VocabSize, settings.Greedy ? 0 : _sampler.NextUniform());
     }
 }

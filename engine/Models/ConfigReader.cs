@@ -5,6 +5,8 @@ namespace DistillSpec.Models;
 /// <summary>Typed access to config.json fields with errors that name the file and the field.</summary>
 internal readonly struct ConfigReader(JsonElement root, string path)
 {
+    public ModelFormatException Error(string problem) => new(path, problem);
+
     public string Architecture()
     {
         if (root.ValueKind != JsonValueKind.Object) throw new ModelFormatException(path, "expected a JSON object");
@@ -27,8 +29,8 @@ internal readonly struct ConfigReader(JsonElement root, string path)
     public float? OptionalFloat(string field)
     {
         if (!root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return null;
-        if (v.ValueKind == JsonValueKind.Number) return (float)v.GetDouble();
-        throw new ModelFormatException(path, $"field '{field}' must be a number, got {v.GetRawText()}");
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && Math.Abs(d) <= float.MaxValue) return (float)d;
+        throw new ModelFormatException(path, $"field '{field}' must be a number within float range, got {v.GetRawText()}");
     }
 
     public bool? OptionalBool(string field)
@@ -41,8 +43,8 @@ internal readonly struct ConfigReader(JsonElement root, string path)
     public int[] IntOrArray(string field)
     {
         if (!root.TryGetProperty(field, out var v) || v.ValueKind == JsonValueKind.Null) return [];
-        if (v.ValueKind == JsonValueKind.Number) return [v.GetInt32()];
-        if (v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number))
+        if (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int one)) return [one];
+        if (v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out _)))
             return v.EnumerateArray().Select(e => e.GetInt32()).ToArray();
         throw new ModelFormatException(path, $"field '{field}' must be an integer or an array of integers, got {v.GetRawText()}");
     }

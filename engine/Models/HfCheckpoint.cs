@@ -8,15 +8,65 @@ namespace DistillSpec.Models;
 /// </summary>
 public static class HfCheckpoint
 {
-    public static ModelWeights Load(string modelDirectory, ModelConfig config)
+    public static ModelWeights Load(string modelDirectory, ModelConfig config, ModelLoadOptions? options = null)
     {
+        options ??= ModelLoadOptions.Default;
         using var files = SafeTensorsCollection.OpenDirectory(modelDirectory);
+        EnsureEnoughStored(files, config, modelDirectory);
         var weights = ModelWeights.Allocate(config);
-        if (config.Architecture == Architecture.Gpt2) LoadGpt2(files, weights, modelDirectory);
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        if (config.Architecture == Architecture.Gpt2) LoadGpt2(files, weights, modelDirectory, options.ScanWeights, used);
         else
             foreach (var (name, data, shape) in LlamaTensors(weights))
-                Read(files, modelDirectory, name, shape, data);
+                Read(files, modelDirectory, name, shape, data, options.ScanWeights, used);
+        CheckAllUsed(files, config, used, modelDirectory, options);
         return weights;
+    }
+
+    // Sizes within ModelConfig's caps can still ask for many gigabytes; a config.json that implies
+    // far more weights than the files hold is refused before any of them is allocated. Smaller
+    // mismatches are left to the per-tensor check, which names the tensor and both shapes.
+    private const long MaxUnstoredElements = 1 << 24;  // 64 MB of f32
+
+    private static void EnsureEnoughStored(SafeTensorsCollection files, ModelConfig c, string dir)
+    {
+        long stored = files.Names.Sum(n => files.Info(n).ElementCount);
+        long needed = c.MatrixParameters;
+        if (needed - stored > MaxUnstoredElements)
+            throw new ModelFormatException(dir,
+                $"config.json implies at least {needed} weights (embedding and layer matrices) but the checkpoint holds {stored}; " +
+                "the config does not describe these weights");
+    }
+
+    // Hugging Face reports checkpoint tensors the model does not use; silently dropping them hid a
+    // checkpoint with more layers than num_hidden_layers. Registered buffers that some exports
+    // carry are recomputed here, so they are skipped as Hugging Face skips them; a stored
+    // lm_head.weight that tied embeddings override is only a warning.
+    private static void CheckAllUsed(SafeTensorsCollection files, ModelConfig config, HashSet<string> used, string dir, ModelLoadOptions options)
+    {
+        var unused = files.Names.Where(n => !used.Contains(n) && !IsBuffer(n)).Order(StringComparer.Ordinal).ToList();
+        if (config.TiedEmbeddings && unused.Remove("lm_head.weight"))
+            options.Warning?.Invoke($"{dir}: tensor 'lm_head.weight' is ignored because config.json ties the output to the embedding (tie_word_embeddings)");
+        if (unused.Count == 0) return;
+        int extraLayers = unused.Select(LayerIndex).Where(i => i >= config.Layers).Distinct().Count();
+        string hint = extraLayers > 0 ? $"; {extraLayers} of their layers lie beyond num_hidden_layers = {config.Layers}" : "";
+        throw new ModelFormatException(dir,
+            $"{unused.Count} tensors are not used by config.json ({config.ArchitectureName}){hint}: " +
+            string.Join(", ", unused.Take(8)) + (unused.Count > 8 ? ", ..." : ""));
+    }
+
+    private static bool IsBuffer(string name) =>
+        name.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)
+        || name.EndsWith(".attn.bias", StringComparison.Ordinal)
+        || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal);
+
+    // The layer a tensor name belongs to (model.layers.N. or [transformer.]h.N.), or -1.
+    private static int LayerIndex(string name)
+    {
+        var parts = name.Split('.');
+        for (int i = 0; i + 1 < parts.Length; i++)
+            if (parts[i] is "layers" or "h" && int.TryParse(parts[i + 1], out int layer)) return layer;
+        return -1;
     }
 
     public static void Save(ModelWeights weights, string modelDirectory, DType storeAs = DType.F32)
@@ -92,7 +142,7 @@ public static class HfCheckpoint
         yield return ("transformer.ln_f.bias", w.FinalNormBias!, [d]);
     }
 
-    private static void LoadGpt2(SafeTensorsCollection files, ModelWeights w, string dir)
+    private static void LoadGpt2(SafeTensorsCollection files, ModelWeights w, string dir, bool scan, HashSet<string> used)
     {
         // Hugging Face's own gpt2 checkpoint has no "transformer." prefix; re-saved ones do.
         string prefix = files.Contains("transformer.wte.weight") ? "transformer." : "";
@@ -102,7 +152,7 @@ public static class HfCheckpoint
         {
             string stored = prefix + name["transformer.".Length..];
             var buffer = new float[data.Length];
-            Read(files, dir, stored, shape, buffer);
+            Read(files, dir, stored, shape, buffer, scan, used);
             string leaf = name["transformer.".Length..];
             LayerWeights? l = null;
             if (leaf.StartsWith("h.", StringComparison.Ordinal))
@@ -142,8 +192,9 @@ public static class HfCheckpoint
         }
     }
 
-    private static void Read(SafeTensorsCollection files, string dir, string name, int[] shape, float[] destination)
+    private static void Read(SafeTensorsCollection files, string dir, string name, int[] shape, float[] destination, bool scan, HashSet<string> used)
     {
+        used.Add(name);
         if (!files.Contains(name))
             throw new ModelFormatException(dir, $"tensor '{name}' is missing; expected shape [{string.Join(", ", shape)}]");
         var info = files.Info(name);
@@ -151,6 +202,16 @@ public static class HfCheckpoint
             throw new ModelFormatException(dir,
                 $"tensor '{name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", shape)}] from config.json");
         files.ReadFloat32(name, destination);
+        if (scan) EnsureFinite(destination, name, shape, dir);
+    }
+
+    private static void EnsureFinite(float[] values, string name, int[] shape, string dir)
+    {
+        int i = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values);
+        if (float.IsFinite(values[i])) i = System.Numerics.Tensors.TensorPrimitives.IndexOfMin(values);
+        if (float.IsFinite(values[i])) return;
+        string at = shape.Length == 2 ? $"row {i / shape[1]}, column {i % shape[1]}" : $"element {i}";
+        throw new ModelFormatException(dir, $"tensor '{name}' holds {Generation.NonFiniteLogitsException.Describe(values[i])} at {at} (shape [{string.Join(", ", shape)}]); the weights are corrupt");
     }
 
     // source (rows, cols) -> destination columns [column, column + rows) of a (cols, stride) matrix

@@ -59,9 +59,20 @@ public sealed class KvCache : IDisposable
     }
 }
 
-public sealed class ContextLengthException(int needed, int capacity)
-    : Exception($"prompt plus generation needs {needed} positions but the context length is {capacity}; shorten the prompt or lower -n")
+public sealed class ContextLengthException(long needed, int capacity)
+    : Exception($"prompt plus generation needs {needed} positions but the context length is {capacity}; shorten the prompt or generate fewer tokens")
 {
-    public int Needed { get; } = needed;
+    public long Needed { get; } = needed;
     public int Capacity { get; } = capacity;
+
+    /// <summary>
+    /// The cache positions a prompt and maxTokens generated tokens use (the last token is never fed
+    /// back), checked against the context before anything is sized by them: -n 2000000000 must be
+    /// this error, not an overflow or an 8 GB buffer.
+    /// </summary>
+    public static int EnsureFits(int promptLength, int maxTokens, int context)
+    {
+        long needed = (long)promptLength + maxTokens - 1;
+        return needed <= context ? (int)needed : throw new ContextLengthException(needed, context);
+    }
 }

@@ -19,7 +19,7 @@ public sealed class LanguageModel : IDisposable
     public Transformer Transformer { get; }
     public TextTokenizer Tokenizer { get; }
 
-    public static LanguageModel Load(string directory, IBackend backend, WeightFormat format = WeightFormat.F32)
+    public static LanguageModel Load(string directory, IBackend backend, WeightFormat format = WeightFormat.F32, ModelLoadOptions? options = null)
     {
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
@@ -28,7 +28,7 @@ public sealed class LanguageModel : IDisposable
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ModelFormatException(directory,
                 $"tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}");
-        var weights = HfCheckpoint.Load(directory, config);
+        var weights = HfCheckpoint.Load(directory, config, options);
         return new LanguageModel(directory, config, new Transformer(config, weights, backend, format), tokenizer);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DistillSpec.IO;
 
 namespace DistillSpec.Models;
 
@@ -42,6 +43,14 @@ public sealed record ModelConfig
     public int QDim => Heads * HeadDim;
     public int KvDim => KvHeads * HeadDim;
 
+    /// <summary>
+    /// Elements of the embedding and every layer's projection matrices: a lower bound of the
+    /// weights this config implies (norms, biases, positions and an untied head come on top).
+    /// </summary>
+    public long MatrixParameters =>
+        (long)VocabSize * HiddenSize
+        + (long)Layers * HiddenSize * (2L * QDim + 2L * KvDim + (Architecture == Architecture.Gpt2 ? 2L : 3L) * IntermediateSize);
+
     // Llama's attention_bias covers o_proj too; Qwen2 biases only q, k and v.
     public bool OutputBias => Architecture == Architecture.Gpt2 || (AttentionBias && ArchitectureName != "Qwen2ForCausalLM");
 
@@ -52,15 +61,9 @@ public sealed record ModelConfig
     {
         string path = System.IO.Path.Combine(modelDirectory, "config.json");
         if (!File.Exists(path)) throw new ModelFormatException(path, "file not found; a model directory needs a Hugging Face config.json");
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllBytes(path));
-            return Parse(doc.RootElement, path);
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException(path, $"not valid JSON: {e.Message}");
-        }
+        ModelFiles.EnsureInside(modelDirectory, path);
+        using var doc = JsonFile.Parse(path);
+        return JsonFile.Guard(path, () => Parse(doc.RootElement, path));
     }
 
     public static ModelConfig Parse(JsonElement root, string path)
@@ -92,7 +95,7 @@ public sealed record ModelConfig
             Layers = json.Int("num_hidden_layers"),
             Heads = heads,
             KvHeads = json.OptionalInt("num_key_value_heads") ?? heads,
-            HeadDim = json.OptionalInt("head_dim") ?? hidden / Math.Max(1, heads),
+            HeadDim = json.OptionalInt("head_dim") ?? DefaultHeadDim(hidden, heads, json),
             MaxPositions = json.OptionalInt("max_position_embeddings") ?? 2048,
             NormEps = json.OptionalFloat("rms_norm_eps") ?? 1e-6f,
             RopeTheta = json.OptionalFloat("rope_theta") ?? 10000f,
@@ -104,6 +107,12 @@ public sealed record ModelConfig
             EosTokenIds = json.IntOrArray("eos_token_id"),
         };
     }
+
+    // Without an explicit head_dim, heads split the hidden size evenly; a remainder would silently drop columns.
+    private static int DefaultHeadDim(int hidden, int heads, ConfigReader json) =>
+        heads > 0 && hidden % heads != 0
+            ? throw json.Error($"hidden size {hidden} is not a multiple of the {heads} attention heads, and no head_dim is given")
+            : hidden / Math.Max(1, heads);
 
     private static ModelConfig ParseGpt2(ConfigReader json, string name)
     {
@@ -118,7 +127,7 @@ public sealed record ModelConfig
             Layers = json.Int("n_layer"),
             Heads = heads,
             KvHeads = heads,
-            HeadDim = hidden / Math.Max(1, heads),
+            HeadDim = DefaultHeadDim(hidden, heads, json),
             MaxPositions = json.OptionalInt("n_positions") ?? json.Int("n_ctx"),
             NormEps = json.OptionalFloat("layer_norm_epsilon") ?? 1e-5f,
             TiedEmbeddings = true,
@@ -127,24 +136,61 @@ public sealed record ModelConfig
         };
     }
 
+    // Caps well above any released model (Llama-3.1-405B: hidden 16384, intermediate 53248, 126
+    // layers, 128 heads; Gemma-3: vocab 262144), low enough that a corrupt or hostile config.json
+    // fails here instead of overflowing a size or allocating without end.
+    internal const int MaxVocab = 1 << 22, MaxHidden = 1 << 16, MaxIntermediate = 1 << 18, MaxLayers = 1024,
+        MaxHeads = 1024, MaxHeadDim = 1024, MaxContext = 1 << 24;
+
+    /// <summary>Checks every field and that every weight and cache array the config implies fits in one .NET array.</summary>
     public ModelConfig Validate(string path = "config")
     {
-        void Positive(int value, string field)
-        {
-            if (value <= 0) throw new ModelFormatException(path, $"field '{field}' must be positive, got {value}");
-        }
-        Positive(VocabSize, "vocab_size");
-        Positive(HiddenSize, "hidden_size");
-        Positive(IntermediateSize, "intermediate_size");
-        Positive(Layers, "num_hidden_layers");
-        Positive(Heads, "num_attention_heads");
-        Positive(KvHeads, "num_key_value_heads");
-        Positive(MaxPositions, "max_position_embeddings");
+        bool gpt2 = Architecture == Architecture.Gpt2;
+        InRange(VocabSize, "vocab_size", MaxVocab);
+        InRange(HiddenSize, gpt2 ? "n_embd" : "hidden_size", MaxHidden);
+        InRange(IntermediateSize, gpt2 ? "n_inner" : "intermediate_size", MaxIntermediate);
+        InRange(Layers, gpt2 ? "n_layer" : "num_hidden_layers", MaxLayers);
+        InRange(Heads, gpt2 ? "n_head" : "num_attention_heads", MaxHeads);
+        InRange(KvHeads, "num_key_value_heads", MaxHeads);
+        InRange(MaxPositions, gpt2 ? "n_positions" : "max_position_embeddings", MaxContext);
         if (Heads % KvHeads != 0)
             throw new ModelFormatException(path, $"num_attention_heads ({Heads}) must be a multiple of num_key_value_heads ({KvHeads})");
-        if (HeadDim <= 0 || HeadDim % 2 != 0)
-            throw new ModelFormatException(path, $"head dimension must be even and positive, got {HeadDim}");
+        if (HeadDim <= 0 || HeadDim % 2 != 0 || HeadDim > MaxHeadDim)
+            throw new ModelFormatException(path, $"head dimension must be even and in 2..{MaxHeadDim}, got {HeadDim}" +
+                (HeadDim == 0 ? $" (hidden size {HiddenSize} / {Heads} heads)" : ""));
+        if (gpt2 && QDim != HiddenSize)
+            throw new ModelFormatException(path, $"n_embd ({HiddenSize}) must be a multiple of n_head ({Heads})");
+        if (!(NormEps > 0f) || !float.IsFinite(NormEps))
+            throw new ModelFormatException(path, $"field '{(gpt2 ? "layer_norm_epsilon" : "rms_norm_eps")}' must be a positive number, got {NormEps}");
+        if (!(RopeTheta > 0f) || !float.IsFinite(RopeTheta))
+            throw new ModelFormatException(path, $"field 'rope_theta' must be a positive number, got {RopeTheta}");
+        if (BosTokenId is int bos) TokenId(bos, "bos_token_id");
+        foreach (int eos in EosTokenIds) TokenId(eos, "eos_token_id");
+
+        Fits(VocabSize, HiddenSize, "the embedding (vocab_size x hidden_size)");
+        Fits(IntermediateSize, HiddenSize, "an MLP matrix (intermediate_size x hidden_size)");
+        Fits(QDim, HiddenSize, "the query projection (num_attention_heads x head_dim x hidden_size)");
+        Fits(MaxPositions, Math.Max(KvDim, gpt2 ? HiddenSize : 0), "a layer's KV cache (max_position_embeddings x num_key_value_heads x head_dim)");
         return this;
+
+        void InRange(int value, string field, int max)
+        {
+            if (value <= 0 || value > max)
+                throw new ModelFormatException(path, $"field '{field}' must be in 1..{max}, got {value}");
+        }
+
+        void TokenId(int id, string field)
+        {
+            if (id < 0 || id >= VocabSize)
+                throw new ModelFormatException(path, $"field '{field}' is {id}, outside the vocabulary [0, {VocabSize})");
+        }
+
+        void Fits(long rows, long cols, string what)
+        {
+            long elements = checked(rows * cols);
+            if (elements > Array.MaxLength)
+                throw new ModelFormatException(path, $"{what} would hold {elements} elements, more than one array can ({Array.MaxLength})");
+        }
     }
 
     /// <summary>Writes config.json in Hugging Face's format, so our models load in other tools too.</summary>
@@ -185,8 +231,7 @@ public sealed record ModelConfig
         if (BosTokenId is int bos) fields["bos_token_id"] = bos;
         if (EosTokenIds.Length > 0) fields["eos_token_id"] = EosTokenIds.Length == 1 ? EosTokenIds[0] : EosTokenIds;
         fields["torch_dtype"] = "float32";
-        Directory.CreateDirectory(modelDirectory);
-        File.WriteAllText(System.IO.Path.Combine(modelDirectory, "config.json"),
+        AtomicFile.WriteAllText(System.IO.Path.Combine(modelDirectory, "config.json"),
             JsonSerializer.Serialize(fields, new JsonSerializerOptions { WriteIndented = true }));
     }
 }

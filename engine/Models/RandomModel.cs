@@ -23,7 +23,7 @@ public static class RandomModel
         Layers = layers,
         Heads = heads,
         KvHeads = kvHeads,
-        HeadDim = hidden / heads,
+        HeadDim = heads > 0 ? hidden / heads : 0,  // Validate reports a zero head count
         MaxPositions = context,
         NormEps = 1e-5f,
         RopeTheta = 10000f,

@@ -20,6 +20,8 @@ public sealed class Transformer : IDisposable
     {
         if (!ReferenceEquals(weights.Config, config) && weights.Config != config)
             throw new ArgumentException("weights were made for a different config", nameof(weights));
+        if (!backend.Supports(format))
+            throw new ArgumentException($"backend {backend.Name} does not store {format} weights; use f32 or another device", nameof(format));
         Config = config;
         _backend = backend;
         WeightFormat = format;
@@ -78,6 +80,22 @@ public sealed class Transformer : IDisposable
         if (k > ChunkRows) throw new ArgumentException($"at most {ChunkRows} positions keep their logits on the backend, got {k}", nameof(tokens));
         Begin(tokens, startPos, cache);
         RunChunk(tokens, startPos, cache, logitRows: k);
+        return _a.Logits;
+    }
+
+    /// <summary>
+    /// As Forward with logits of the last position only, for any number of tokens, but the logits,
+    /// (vocab), stay on the backend in row 0 of the returned tensor, for a device sampler: nothing
+    /// is downloaded. The tensor belongs to the model and the next forward pass overwrites it.
+    /// </summary>
+    public Tensor ForwardLast(ReadOnlySpan<int> tokens, int startPos, KvCache cache)
+    {
+        Begin(tokens, startPos, cache);
+        for (int done = 0; done < tokens.Length; done += ChunkRows)
+        {
+            int rows = Math.Min(ChunkRows, tokens.Length - done);
+            RunChunk(tokens.Slice(done, rows), startPos + done, cache, logitRows: done + rows == tokens.Length ? 1 : 0);
+        }
         return _a.Logits;
     }
 

@@ -34,6 +34,7 @@ public sealed class SafeTensorsCollection : IDisposable
         string single = Path.Combine(dir, SingleFileName);
         if (File.Exists(single))
         {
+            Confine(dir, single);
             SafeTensorsFile file = SafeTensorsFile.Open(single);
             var owners = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
             foreach (string name in file.Tensors.Keys)
@@ -43,7 +44,10 @@ public sealed class SafeTensorsCollection : IDisposable
 
         string index = Path.Combine(dir, IndexFileName);
         if (File.Exists(index))
+        {
+            Confine(dir, index);
             return OpenSharded(dir, index);
+        }
 
         throw SafeTensorsException.ForDirectory(dir, $"contains neither {SingleFileName} nor {IndexFileName}");
     }
@@ -85,7 +89,13 @@ public sealed class SafeTensorsCollection : IDisposable
             throw SafeTensorsException.ForIndex(index, $"shard name '{shard}' (for tensor '{tensor}') points outside the model directory");
         if (!File.Exists(path))
             throw SafeTensorsException.ForIndex(index, $"shard '{shard}' (for tensor '{tensor}') does not exist at '{path}'");
+        Confine(dir, path);
         return path;
+    }
+
+    private static void Confine(string dir, string path)
+    {
+        if (Models.ModelFiles.Escape(dir, path) is { } problem) throw SafeTensorsException.ForFile(path, problem);
     }
 
     private static List<(string, string)> ReadWeightMap(string index)

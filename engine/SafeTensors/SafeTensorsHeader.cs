@@ -11,6 +11,9 @@ internal static class SafeTensorsHeader
     public static (Dictionary<string, TensorInfo> Tensors, Dictionary<string, string> Metadata) Parse(
         byte[] json, long dataLength, string file)
     {
+        // JsonDocument checks UTF-8 only when a string is read, and then throws InvalidOperationException.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+            throw SafeTensorsException.ForFile(file, "header is not valid UTF-8");
         JsonDocument doc;
         try
         {
@@ -23,31 +26,43 @@ internal static class SafeTensorsHeader
 
         using (doc)
         {
-            JsonElement root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                throw SafeTensorsException.ForFile(file, $"header is not a JSON object (found {root.ValueKind})");
-
-            var tensors = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
-            var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-            bool sawMetadata = false;
-            foreach (JsonProperty prop in root.EnumerateObject())
+            try
             {
-                if (prop.Name == MetadataKey)
-                {
-                    if (sawMetadata)
-                        throw SafeTensorsException.ForFile(file, $"duplicate '{MetadataKey}' entry");
-                    sawMetadata = true;
-                    ReadMetadata(prop.Value, metadata, file);
-                    continue;
-                }
-                if (tensors.ContainsKey(prop.Name))
-                    throw SafeTensorsException.ForTensor(file, prop.Name, "duplicate tensor name in header");
-                tensors.Add(prop.Name, ReadTensor(prop.Name, prop.Value, dataLength, file));
+                return ReadEntries(doc.RootElement, dataLength, file);
             }
-
-            CheckNoOverlap(tensors.Values, file);
-            return (tensors, metadata);
+            catch (InvalidOperationException e)
+            {
+                // An escaped lone surrogate ("\ud800") is valid JSON but no .NET string.
+                throw SafeTensorsException.ForFile(file, $"header holds a string that is not valid text ({e.Message})", e);
+            }
         }
+    }
+
+    private static (Dictionary<string, TensorInfo>, Dictionary<string, string>) ReadEntries(JsonElement root, long dataLength, string file)
+    {
+        if (root.ValueKind != JsonValueKind.Object)
+            throw SafeTensorsException.ForFile(file, $"header is not a JSON object (found {root.ValueKind})");
+
+        var tensors = new Dictionary<string, TensorInfo>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        bool sawMetadata = false;
+        foreach (JsonProperty prop in root.EnumerateObject())
+        {
+            if (prop.Name == MetadataKey)
+            {
+                if (sawMetadata)
+                    throw SafeTensorsException.ForFile(file, $"duplicate '{MetadataKey}' entry");
+                sawMetadata = true;
+                ReadMetadata(prop.Value, metadata, file);
+                continue;
+            }
+            if (tensors.ContainsKey(prop.Name))
+                throw SafeTensorsException.ForTensor(file, prop.Name, "duplicate tensor name in header");
+            tensors.Add(prop.Name, ReadTensor(prop.Name, prop.Value, dataLength, file));
+        }
+
+        CheckNoOverlap(tensors.Values, file);
+        return (tensors, metadata);
     }
 
     private static void ReadMetadata(JsonElement value, Dictionary<string, string> metadata, string file)

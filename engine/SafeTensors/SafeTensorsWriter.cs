@@ -1,16 +1,15 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text.Json;
 using DistillSpec.Numerics;
+using DistillSpec.IO;
 
 namespace DistillSpec.SafeTensors;
 
 /// <summary>
-/// Collects tensors in memory and writes them as one safetensors file. Saving goes through a temporary file in the
-/// target directory that is flushed to disk and then renamed over the target, so an interrupted save never leaves a
-/// half-written file where a good one used to be.
+/// Collects tensors in memory and writes them as one safetensors file, atomically (AtomicFile), so an interrupted
+/// save never leaves a half-written file where a good one used to be.
 /// </summary>
 public sealed class SafeTensorsWriter
 {
@@ -74,26 +73,15 @@ public sealed class SafeTensorsWriter
         Entry[] ordered = _entries.OrderByDescending(e => DTypeInfo.SizeOf(e.DType)).ToArray();
         byte[] header = BuildHeader(ordered);
 
-        string tmp = $"{full}.tmp-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
-        try
+        AtomicFile.Write(full, stream =>
         {
-            using (var stream = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                Span<byte> prefix = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
-                stream.Write(prefix);
-                stream.Write(header);
-                foreach (Entry e in ordered)
-                    stream.Write(e.Bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(tmp);
-            throw;
-        }
+            Span<byte> prefix = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)header.Length);
+            stream.Write(prefix);
+            stream.Write(header);
+            foreach (Entry e in ordered)
+                stream.Write(e.Bytes);
+        });
     }
 
     private byte[] BuildHeader(Entry[] ordered)
@@ -160,17 +148,5 @@ public sealed class SafeTensorsWriter
         _names.Add(entry.Name);
         _entries.Add(entry);
         return this;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The original error matters more than a leftover temp file.
-        }
     }
 }

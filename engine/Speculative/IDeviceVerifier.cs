@@ -12,8 +12,15 @@ namespace DistillSpec.Speculative;
 /// </summary>
 public interface IDeviceVerifier : IDisposable
 {
+    /// <summary>
+    /// Verdict.Next when row Verdict.Accepted of the target's logits holds a NaN or an infinity:
+    /// the logits never reach the host, so the device says where decoding must stop.
+    /// </summary>
+    const int NonFiniteLogits = -1;
+
     /// <param name="targetLogits">(gamma+1, vocab) on the target's backend, from Transformer.Forward without a host span.</param>
-    /// <param name="q">(gamma, vocab): the draft's distributions, already transformed by settings.</param>
+    /// <param name="q">(gamma, vocab): the draft's distributions, already transformed by settings (so under
+    /// greedy decoding the one-hot at each drafted id, which an implementation may rely on).</param>
     /// <param name="drafted">(gamma) the drafted ids.</param>
     /// <param name="uniforms">(gamma+1) as for Verifier.Verify.</param>
     /// <param name="overlaps">(at least gamma) receives sum_y min(p, q) at each position up to and

@@ -24,7 +24,8 @@ public sealed record SpeculativeResult(
 /// step. Rolling back is then one Truncate per cache to the accepted length.
 /// With an IDeviceVerifier (the target on a GPU), the target's logits never leave the device:
 /// the verifier computes p, the verdict and the next token there. Without one, p is computed
-/// here and Verifier decides; both consume the same uniforms.
+/// here and Verifier decides; both consume the same uniforms. A greedy draft on a device with a
+/// device sampler reads back only its drafted ids.
 /// </remarks>
 public sealed class SpeculativeDecoder : IDisposable
 {
@@ -32,6 +33,7 @@ public sealed class SpeculativeDecoder : IDisposable
     private readonly SpeculativeOptions _options;
     private readonly Sampler _sampler;
     private readonly IDeviceVerifier? _deviceVerifier;
+    private readonly IDeviceSampler? _draftSampler;
     private readonly KernelProfiler? _profiler;
     private KvCache? _targetCache, _draftCache;
     private readonly int _vocab;
@@ -53,6 +55,10 @@ public sealed class SpeculativeDecoder : IDisposable
         _target = target;
         _draft = draft;
         _options = options.Validate();
+        int context = Math.Min(target.Config.MaxPositions, draft.Config.MaxPositions);
+        if (options.DraftMax >= context)
+            throw new ArgumentOutOfRangeException(nameof(options), options.DraftMax,
+                $"draft-max must be below the context length ({context} positions) of the target and draft");
         _sampler = new Sampler(settings, target.VocabSize, seed);
         _vocab = target.VocabSize;
         int g = options.DraftMax;
@@ -67,6 +73,9 @@ public sealed class SpeculativeDecoder : IDisposable
         _overlaps = new double[g];
         _deviceVerifier = deviceVerifier;
         _profiler = profiler;
+        // A greedy draft on a device draws there and reads back its token; q is then the one-hot
+        // at it. Sampled drafts and the confidence threshold need the logits on the host.
+        if (settings.Greedy && options.DraftPMin <= 0f) _draftSampler = draft.Backend.CreateSampler(settings);
     }
 
     public SpeculativeOptions Options => _options;
@@ -100,7 +109,8 @@ public sealed class SpeculativeDecoder : IDisposable
         if (prompt.Length == 0) throw new ArgumentException("the prompt must hold at least one token (add BOS for empty text)", nameof(prompt));
         if (maxTokens < 1) throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, "must generate at least one token");
         if (seed is int s) _sampler.Reseed(s);
-        var (targetCache, draftCache) = Caches(prompt.Length + maxTokens - 1);
+        int positions = ContextLengthException.EnsureFits(prompt.Length, maxTokens, Math.Min(_target.Config.MaxPositions, _draft.Config.MaxPositions));
+        var (targetCache, draftCache) = Caches(positions);
         var sequence = new List<int>(prompt.Length + maxTokens);
         sequence.AddRange(prompt);
         var stats = new StatsCounter(_options.DraftMax);
@@ -180,11 +190,23 @@ public sealed class SpeculativeDecoder : IDisposable
         {
             int start = cache.Length;
             var feed = i == 0 ? sequence[start..] : _block.AsSpan(i, 1);
+            var q = _q.AsSpan(i * _vocab, _vocab);
             long t0 = Stopwatch.GetTimestamp();
+            if (_draftSampler is not null)
+            {
+                // The host path's Draw consumes a uniform even under greedy; so does this one, to keep the streams aligned.
+                var logits = _draft.ForwardLast(feed, start, cache);
+                int token = _draftSampler.Sample(logits, _vocab, _sampler.NextUniform());
+                stats.DraftCall(Stopwatch.GetElapsedTime(t0));
+                q.Clear();
+                q[token] = 1f;
+                _block[i + 1] = token;
+                continue;
+            }
             _draft.Forward(feed, start, cache, _draftLogits);
             stats.DraftCall(Stopwatch.GetElapsedTime(t0));
+            NonFiniteLogitsException.ThrowIfAny(_draftLogits, "draft", cache.Length - 1);
             if (_options.DraftPMin > 0f && i >= _options.DraftMin && TopProbability(_draftLogits) < _options.DraftPMin) return i;
-            var q = _q.AsSpan(i * _vocab, _vocab);
             _sampler.Distribution(_draftLogits, q);
             _block[i + 1] = Sampler.Draw(q, _sampler.NextUniform());
         }
@@ -208,6 +230,7 @@ public sealed class SpeculativeDecoder : IDisposable
         using (KernelProfiler.Phase(_profiler, "verify"))
             _target.Forward(block, n - 1, cache, logits);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+        NonFiniteLogitsException.ThrowIfAny(logits, v, "target", n - 1);
 
         using var sample = KernelProfiler.Phase(_profiler, "sample");
         var p = _p.AsSpan(0, k * v);
@@ -235,6 +258,8 @@ public sealed class SpeculativeDecoder : IDisposable
         using (KernelProfiler.Phase(_profiler, "sample"))
             verdict = _deviceVerifier!.Verify(logits, _vocab, q, block[1..], _uniforms.AsSpan(0, k), _sampler.Settings, _options.Lenience, _overlaps);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
+        if (verdict.Next == IDeviceVerifier.NonFiniteLogits && (uint)verdict.Accepted < (uint)k)
+            throw new NonFiniteLogitsException("target", start + verdict.Accepted, value: null);
         if ((uint)verdict.Accepted > (uint)(k - 1) || (uint)verdict.Next >= (uint)_vocab)
             throw new InvalidOperationException($"the device verifier returned {verdict} for {k - 1} drafts and a vocabulary of {_vocab}");
         stats.Round(k - 1, verdict.Accepted, _overlaps.AsSpan(0, Tested(verdict, k - 1)));
@@ -262,6 +287,7 @@ public sealed class SpeculativeDecoder : IDisposable
 
     public void Dispose()
     {
+        _draftSampler?.Dispose();
         _targetCache?.Dispose();
         _draftCache?.Dispose();
     }

@@ -18,12 +18,19 @@ public sealed record SpeculativeOptions
     /// <summary>eps in (0, 1]: accept when u &lt; p/(eps q); 1 = lossless.</summary>
     public float Lenience { get; init; } = 1f;
 
+    /// <summary>
+    /// Past a few tokens a longer draft only wastes draft passes (acceptance decays geometrically);
+    /// unbounded, --draft-max 1000 ran for minutes at 0.04x. Also the most a verify block holds.
+    /// </summary>
+    public const int MaxDraft = 64;
+
     public SpeculativeOptions Validate()
     {
-        if (DraftMax < 1) throw new ArgumentOutOfRangeException(nameof(DraftMax), DraftMax, "the draft must propose at least 1 token per round");
-        if (DraftMin < 0 || DraftMin > DraftMax) throw new ArgumentOutOfRangeException(nameof(DraftMin), DraftMin, $"draft-min must be in [0, draft-max = {DraftMax}]");
-        if (!(DraftPMin >= 0f && DraftPMin < 1f)) throw new ArgumentOutOfRangeException(nameof(DraftPMin), DraftPMin, "draft-p-min must be in [0, 1) (0 = off)");
-        if (!(Lenience > 0f && Lenience <= 1f)) throw new ArgumentOutOfRangeException(nameof(Lenience), Lenience, "lenience must be in (0, 1] (1 = lossless)");
+        if (DraftMax < 1 || DraftMax > MaxDraft)
+            throw new ArgumentOutOfRangeException(nameof(DraftMax), DraftMax, $"the draft must propose 1 to {MaxDraft} tokens per round");
+        if (DraftMin < 0 || DraftMin > DraftMax) throw new ArgumentOutOfRangeException(nameof(DraftMin), DraftMin, $"DraftMin must be in [0, DraftMax = {DraftMax}]");
+        if (!(DraftPMin >= 0f && DraftPMin < 1f)) throw new ArgumentOutOfRangeException(nameof(DraftPMin), DraftPMin, "DraftPMin must be in [0, 1) (0 = off)");
+        if (!(Lenience > 0f && Lenience <= 1f)) throw new ArgumentOutOfRangeException(nameof(Lenience), Lenience, "Lenience must be in (0, 1] (1 = lossless)");
         return this;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DistillSpec.Models;
 
 namespace DistillSpec.Tokenization;
 
@@ -53,22 +54,32 @@ internal static class HfConfigFiles
     public static List<AddedToken> ReadAddedTokens(string dir)
     {
         var byId = new Dictionary<int, AddedToken>();
-        using (JsonDocument? legacy = TryParse(Path.Combine(dir, AddedTokensFile)))
+        string legacyPath = Path.Combine(dir, AddedTokensFile);
+        using (JsonDocument? legacy = TryParse(legacyPath))
         {
             if (legacy?.RootElement.ValueKind == JsonValueKind.Object)
                 foreach (JsonProperty p in legacy.RootElement.EnumerateObject())
-                    byId[p.Value.GetInt32()] = new AddedToken(p.Name, p.Value.GetInt32(), Special: false);
+                {
+                    int id = Id(p.Value, legacyPath, p.Name);
+                    byId[id] = new AddedToken(p.Name, id, Special: false);
+                }
         }
-        using (JsonDocument? config = TryParse(Path.Combine(dir, TokenizerConfig)))
+        string configPath = Path.Combine(dir, TokenizerConfig);
+        using (JsonDocument? config = TryParse(configPath))
         {
-            if (config is not null && config.RootElement.TryGetProperty("added_tokens_decoder", out JsonElement decoder)
-                && decoder.ValueKind == JsonValueKind.Object)
+            if (config is not null && config.RootElement.ValueKind == JsonValueKind.Object
+                && config.RootElement.TryGetProperty("added_tokens_decoder", out JsonElement decoder) && decoder.ValueKind == JsonValueKind.Object)
             {
                 foreach (JsonProperty p in decoder.EnumerateObject())
                 {
-                    int id = int.Parse(p.Name, System.Globalization.CultureInfo.InvariantCulture);
+                    string field = $"added_tokens_decoder.{p.Name}";
+                    if (!int.TryParse(p.Name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id))
+                        throw new ModelFormatException(configPath, $"key of '{field}' must be a token id (a non-negative integer)");
+                    if (p.Value.ValueKind != JsonValueKind.Object || !p.Value.TryGetProperty("content", out JsonElement content)
+                        || content.ValueKind != JsonValueKind.String)
+                        throw new ModelFormatException(configPath, $"field '{field}' must be an object with a string 'content'");
                     bool special = p.Value.TryGetProperty("special", out JsonElement s) && s.ValueKind == JsonValueKind.True;
-                    byId[id] = new AddedToken(p.Value.GetProperty("content").GetString()!, id, special);
+                    byId[id] = new AddedToken(content.GetString()!, id, special);
                 }
             }
         }
@@ -80,27 +91,31 @@ internal static class HfConfigFiles
         using JsonDocument? doc = TryParse(path);
         if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object) return (null, null);
         JsonElement root = doc.RootElement;
-        int[]? bos = ReadIdList(root, "bos_token_id");
-        int[]? eos = ReadIdList(root, "eos_token_id");
+        int[]? bos = ReadIdList(root, "bos_token_id", path);
+        int[]? eos = ReadIdList(root, "eos_token_id", path);
         // Multimodal checkpoints keep the language model's ids one level down.
         if (root.TryGetProperty("text_config", out JsonElement text) && text.ValueKind == JsonValueKind.Object)
         {
-            bos ??= ReadIdList(text, "bos_token_id");
-            eos ??= ReadIdList(text, "eos_token_id");
+            bos ??= ReadIdList(text, "bos_token_id", path);
+            eos ??= ReadIdList(text, "eos_token_id", path);
         }
         return (bos is { Length: > 0 } ? bos[0] : null, eos is { Length: > 0 } ? eos : null);
     }
 
-    private static int[]? ReadIdList(JsonElement obj, string name)
-    {
-        if (!obj.TryGetProperty(name, out JsonElement v)) return null;
-        return v.ValueKind switch
+    private static int[]? ReadIdList(JsonElement obj, string name, string path) => obj.TryGetProperty(name, out JsonElement v)
+        ? v.ValueKind switch
         {
-            JsonValueKind.Number => [v.GetInt32()],
-            JsonValueKind.Array => v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.Number).Select(e => e.GetInt32()).ToArray(),
+            JsonValueKind.Number => [Id(v, path, name)],
+            JsonValueKind.Array => v.EnumerateArray().Select(e => Id(e, path, name)).ToArray(),
             _ => null,
-        };
-    }
+        }
+        : null;
+
+    // Token ids must be non-negative ints; a 1e20 or a "2" is an error naming the file and field, not a FormatException.
+    private static int Id(JsonElement v, string path, string field) =>
+        v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int id) && id >= 0
+            ? id
+            : throw new ModelFormatException(path, $"field '{field}' must hold token ids (non-negative integers), got {v.GetRawText()}");
 
     /// <summary>A special token named in a tokenizer config: a plain string, or an AddedToken-style object with "content".</summary>
     internal static string? TokenName(JsonElement root, string name) => root.TryGetProperty(name, out JsonElement v) ? TokenName(v) : null;
@@ -113,9 +128,6 @@ internal static class HfConfigFiles
         _ => null,
     };
 
-    /// <summary>The parsed file, or null when it does not exist; malformed JSON throws <see cref="JsonException"/>.</summary>
-    internal static JsonDocument? TryParse(string path) =>
-        File.Exists(path)
-            ? JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip })
-            : null;
+    /// <summary>The parsed file, or null when it does not exist; malformed JSON is a ModelFormatException naming the file.</summary>
+    internal static JsonDocument? TryParse(string path) => File.Exists(path) ? IO.JsonFile.Parse(path, IO.JsonFile.Lenient) : null;
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using DistillSpec.IO;
 
 namespace DistillSpec.Tokenization;
 
@@ -42,8 +43,8 @@ public static class HfTokenizerFiles
 
         Directory.CreateDirectory(dir);
         WriteJson(Path.Combine(dir, "vocab.json"), s_compact, w => WriteVocab(w, vocab));
-        File.WriteAllText(Path.Combine(dir, "merges.txt"),
-            "#version: 0.2\n" + string.Concat(merges.Select(m => m.Item1 + " " + m.Item2 + "\n")), new UTF8Encoding(false));
+        AtomicFile.WriteAllText(Path.Combine(dir, "merges.txt"),
+            "#version: 0.2\n" + string.Concat(merges.Select(m => m.Item1 + " " + m.Item2 + "\n")));
         WriteJson(Path.Combine(dir, "tokenizer.json"), s_indented, w => WriteTokenizerJson(w, vocab, merges, special));
         WriteJson(Path.Combine(dir, "tokenizer_config.json"), s_indented, w => WriteTokenizerConfig(w, special));
     }
@@ -142,8 +143,10 @@ public static class HfTokenizerFiles
 
     private static void WriteJson(string path, JsonWriterOptions options, Action<Utf8JsonWriter> write)
     {
-        using var stream = File.Create(path);
-        using var writer = new Utf8JsonWriter(stream, options);
-        write(writer);
+        AtomicFile.Write(path, stream =>
+        {
+            using var writer = new Utf8JsonWriter(stream, options);
+            write(writer);
+        });
     }
 }

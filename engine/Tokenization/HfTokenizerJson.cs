@@ -11,21 +11,11 @@ namespace DistillSpec.Tokenization;
 internal static class HfTokenizerJson
 {
     // Far above any real vocabulary (Gemma 3 has 262k); keeps a stray huge id from allocating gigabytes.
-    private const int MaxIds = 1 << 24;
 
     /// <param name="extraSpecialTokens">tokenizer_config.json's additional_special_tokens, which decode to no text either.</param>
     public static TokenizerCore Read(string path, IReadOnlyCollection<string> extraSpecialTokens)
     {
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { AllowTrailingCommas = true });
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException(path, $"not valid JSON ({e.Message})");
-        }
-        using (doc)
+        using (var doc = IO.JsonFile.Parse(path, new JsonDocumentOptions { AllowTrailingCommas = true }))
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new ModelFormatException(path, "expected a JSON object");
             var root = new JsonSection(doc.RootElement, path, "tokenizer");
@@ -63,8 +53,7 @@ internal static class HfTokenizerJson
         TokenDecoder decoder = TokenDecoder.Create(root);
         (int[] prefix, int[] suffix) = ReadPostProcessor(root.OptionalObject("post_processor"), ids);
 
-        int count = 1 + Math.Max(texts.Count == 0 ? -1 : texts.Max(t => t.Id), added.Count == 0 ? -1 : added.Max(t => t.Id));
-        if (count > MaxIds) throw new ModelFormatException(root.File, $"token ids go up to {count - 1}; expected fewer than {MaxIds} ids");
+        int count = TokenIdCheck.Count(texts, added, root.File);
         var table = new TokenTable(count, decoder.LeadingSpaces);
         foreach (var (text, id) in texts) table.Set(id, text, decoder.Bytes(text, isAdded: false), strippable: true);
         var special = new HashSet<string>(extraSpecialTokens, StringComparer.Ordinal);
@@ -115,7 +104,8 @@ internal static class HfTokenizerJson
         {
             if (p.Value.ValueKind != JsonValueKind.Number || !p.Value.TryGetInt32(out int id) || id < 0)
                 throw vocab.Error(p.Name, "a non-negative integer id");
-            ids[p.Name] = id;
+            // JSON allows a repeated key; which id it then means is unclear, so it is refused.
+            if (!ids.TryAdd(p.Name, id)) throw vocab.Error(p.Name, "one entry per token, not a key repeated");
             texts.Add((p.Name, id));
         }
         foreach (AddedToken t in added) ids[t.Content] = t.Id;

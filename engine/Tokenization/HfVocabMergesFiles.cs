@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using DistillSpec.Models;
 
 namespace DistillSpec.Tokenization;
@@ -9,16 +8,8 @@ internal static class HfVocabMergesFiles
 {
     public static TokenizerCore Read(string vocabPath, string mergesPath, List<AddedToken> addedTokens)
     {
-        Dictionary<string, int> vocab;
-        try
-        {
-            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllBytes(vocabPath))
-                ?? throw new ModelFormatException(vocabPath, "expected a JSON object of token ids");
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException(vocabPath, $"expected a JSON object of token ids ({e.Message})");
-        }
+        var vocab = IO.JsonFile.Deserialize<Dictionary<string, int>>(vocabPath);
+        int count = TokenIdCheck.Count(vocab.Select(p => (p.Key, p.Value)), addedTokens, vocabPath);
 
         var merges = new List<(string, string)>();
         int lineNumber = 0;
@@ -48,7 +39,6 @@ internal static class HfVocabMergesFiles
         PreTokenizerChain preTokenizer = PreTokenizerChain.Gpt2ByteLevel();
         var tokenizer = new HfTokenizer(new AddedTokenSplitter(addedTokens), null, preTokenizer, model);
 
-        int count = 1 + Math.Max(vocab.Count == 0 ? -1 : vocab.Values.Max(), addedTokens.Count == 0 ? -1 : addedTokens.Max(t => t.Id));
         var table = new TokenTable(count);
         foreach (var (token, id) in vocab) table.Set(id, token, ByteUnicodeMap.TokenToBytes(token));
         // Added tokens are stored as plain text, not in the byte alphabet, so they override the vocab entry.

@@ -51,6 +51,7 @@ public sealed class TextTokenizer
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"Model directory '{modelDirectory}' does not exist.");
+        Models.ModelFiles.EnsureTokenizerFilesInside(modelDirectory);
 
         HfConfigFiles.TokenizerConfigValues config = HfConfigFiles.ReadTokenizerConfig(modelDirectory);
         TokenizerCore core = LoadCore(modelDirectory, config.AdditionalSpecialTokens);

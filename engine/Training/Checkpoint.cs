@@ -1,5 +1,6 @@
 using DistillSpec.Models;
 using DistillSpec.Tokenization;
+using DistillSpec.IO;
 
 namespace DistillSpec.Training;
 
@@ -14,10 +15,6 @@ namespace DistillSpec.Training;
 public static class Checkpoint
 {
     public const string OptimizerFile = "optimizer.safetensors", StateFile = "trainer_state.json";
-
-    private static readonly string[] TokenizerFiles =
-        ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
-         "tokenizer.model", "added_tokens.json", "generation_config.json"];
 
     /// <param name="tokenizerSource">a model directory to copy tokenizer files from; null writes the byte-level tokenizer of init-random models</param>
     public static void Save(string directory, ModelWeights weights, AdamW optimizer, string stateJson, string? tokenizerSource)
@@ -73,7 +70,8 @@ public static class Checkpoint
             throw new InvalidOperationException($"'{runDirectory}' already holds a run's checkpoint; resume it (--resume) or choose another --out");
     }
 
-    public static string ReadState(string directory) => File.ReadAllText(Path.Combine(directory, StateFile));
+    /// <summary>trainer_state.json as T; malformed JSON, null or a missing field is an error naming the file and field.</summary>
+    public static T ReadState<T>(string directory) where T : class => JsonFile.Deserialize<T>(Path.Combine(directory, StateFile));
 
     // Temporary directories of interrupted saves; stale .old-* ones only once the checkpoint itself is whole.
     private static void CleanLeftovers(string full)
@@ -88,7 +86,7 @@ public static class Checkpoint
     {
         if (source is not null)
         {
-            foreach (string file in TokenizerFiles)
+            foreach (string file in ModelFiles.TokenizerFiles)
             {
                 string from = Path.Combine(source, file);
                 if (File.Exists(from)) File.Copy(from, Path.Combine(directory, file));

@@ -26,7 +26,7 @@ public static class ContinuationSampler
             for (int i = 0; i < continuationLength; i++)
             {
                 int next;
-                if (temperature <= 0) next = TensorPrimitives.IndexOfMax(logits);
+                if (temperature < Sampling.SamplingSettings.GreedyBelow) next = TensorPrimitives.IndexOfMax(logits);
                 else
                 {
                     TensorPrimitives.Divide(logits, temperature, probabilities);

@@ -169,7 +169,7 @@ public sealed class Distiller : IDisposable
     {
         string dir = Checkpoint.Resolve(Path.Combine(runDirectory, "checkpoint"))
                      ?? throw new FileNotFoundException($"no checkpoint to resume in '{runDirectory}'");
-        var state = JsonSerializer.Deserialize<State>(Checkpoint.ReadState(dir))!;
+        var state = Checkpoint.ReadState<State>(dir);
         if (state.Kind != "distill") throw new InvalidOperationException($"{dir} is a '{state.Kind}' checkpoint, not a 'distill' one");
         var weights = HfCheckpoint.Load(dir, ModelConfig.Load(dir));
         return new Distiller(runDirectory, state.Settings, weights, threads, state.Step, state.Rng, state.Cursor, state.ElapsedSeconds,

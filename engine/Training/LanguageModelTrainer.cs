@@ -97,7 +97,7 @@ public sealed class LanguageModelTrainer : IDisposable
     {
         string dir = Checkpoint.Resolve(Path.Combine(runDirectory, "checkpoint"))
                      ?? throw new FileNotFoundException($"no checkpoint to resume in '{runDirectory}'");
-        var state = JsonSerializer.Deserialize<State>(Checkpoint.ReadState(dir))!;
+        var state = Checkpoint.ReadState<State>(dir);
         if (state.Kind != "train") throw new InvalidOperationException($"{dir} is a '{state.Kind}' checkpoint, not a 'train' one");
         var weights = HfCheckpoint.Load(dir, ModelConfig.Load(dir));
         return new LanguageModelTrainer(runDirectory, state.Settings, weights, threads, state.Step, state.Cursor, state.ElapsedSeconds,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DistillSpec.IO;
 
 namespace DistillSpec.Training;
 

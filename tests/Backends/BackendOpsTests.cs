@@ -1,46 +1,67 @@
 using DistillSpec.Backends;
+using DistillSpec.Models;
+using DistillSpec.Tests.Kernels;
+using DistillSpec.Tests.Models;
 
 namespace DistillSpec.Tests.Backends;
 
 /// <summary>
-/// Every operation on every backend against the scalar reference on the same random inputs
-/// (the llama.cpp test-backend-ops idea). Tolerance: 1e-4 relative to the output's scale,
-/// from f32 accumulation order differences.
+/// Every operation of every registered backend that opens on this machine (cpu; ilgpu-cpu, the
+/// ILGPU kernels on ILGPU's CPU emulator; cuda or opencl where present), and whole forward passes,
+/// against the scalar reference on the same random inputs, in every weight format the backend
+/// stores: the llama.cpp test-backend-ops idea. Shapes are tiny (the emulator is slow) but leave
+/// partial tiles, partial groups, rows longer than a group and Q8_0 rows of several blocks.
+/// Tolerance: 1e-4 relative to the output's scale, from f32 accumulation order differences.
 /// </summary>
+[Collection(CpuAcceleratorCollection.Name)]
 public class BackendOpsTests
 {
-    public static TheoryData<string> Backends => new() { "simd-1", "simd-2", "simd-3" };
-
-    internal static IBackend Create(string name) => name switch
-    {
-        "simd-1" => new SimdBackend(1),
-        "simd-2" => new SimdBackend(2),
-        "simd-3" => new SimdBackend(3),
-        _ => throw new ArgumentException(name),
-    };
+    // As TransformerTests: 1e-4 of the logit scale; f32 accumulation order compounds over layers.
+    private const float ForwardTolerance = 1e-4f;
 
     private readonly ReferenceComparison _check = new();
 
+    public static TheoryData<string> Backends => RegisteredBackends.Cases();
+
+    public static TheoryData<string, WeightFormat> BackendsAndFormats => RegisteredBackends.CasesWithFormats();
+
+    private static IBackend Get(string name) => RegisteredBackends.Get(name);
+
     private float[] RandomArray(int n, float scale = 1f) => _check.RandomArray(n, scale);
 
-    private void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f) =>
-        _check.Compare(backend, inputs, op, checkIndex, tolerance);
+    private void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f,
+        WeightMatrix? matrix = null) =>
+        _check.Compare(backend, inputs, op, checkIndex, tolerance, matrix);
 
     internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance) =>
         ReferenceComparison.AssertClose(expected, actual, tolerance);
 
-    [Theory, MemberData(nameof(Backends))]
-    public void MatMulMatchesReference(string name)
+    [Theory, MemberData(nameof(BackendsAndFormats))]
+    public void MatMulMatchesReference(string name, WeightFormat format)
     {
-        using var b = Create(name);
-        _check.CompareMatMul(b, [(1, 64, 96), (1, 33, 21), (2, 40, 36), (3, 24, 50), (5, 33, 17), (6, 16, 20), (7, 64, 29), (9, 128, 300), (70, 48, 40)]);
+        // rows 1 takes the matrix-vector kernels; 2..6 the CPU's row-blocked GEMM and the device's
+        // tiled kernel with partial tiles; 70 spans more than one CPU block of rows.
+        (int, int, int)[] shapes = format == WeightFormat.Q8_0
+            ? [(1, 64, 13), (1, 96, 5), (3, 32, 17), (5, 64, 11), (9, 96, 7)]
+            : [(1, 70, 13), (1, 8, 5), (2, 40, 36), (5, 33, 17), (9, 20, 11), (70, 48, 9)];
+        _check.CompareMatMul(Get(name), shapes, format);
+    }
+
+    [Theory, MemberData(nameof(BackendsAndFormats))]
+    public void EmbedMatchesReference(string name, WeightFormat format)
+    {
+        var b = Get(name);
+        int[] tokens = [3, 0, 7, 3];
+        int dim = format == WeightFormat.Q8_0 ? 64 : 5;
+        Compare(b, [RandomArray(8 * dim), new float[tokens.Length * dim]], (be, t) => be.Embed(t[0], tokens, dim, t[1]), 1, 0f,
+            new WeightMatrix(0, 8, dim, format));
     }
 
     [Theory, MemberData(nameof(Backends))]
     public void NormsMatchReference(string name)
     {
-        using var b = Create(name);
-        foreach (var (rows, dim) in new[] { (1, 64), (7, 50), (40, 96) })
+        var b = Get(name);
+        foreach (var (rows, dim) in new[] { (1, 100), (3, 7), (7, 50) })
         {
             Compare(b, [RandomArray(rows * dim, 3f), RandomArray(dim), new float[rows * dim]],
                 (be, t) => be.RmsNorm(t[0], t[1], rows, dim, 1e-5f, t[2]), 2);
@@ -52,8 +73,8 @@ public class BackendOpsTests
     [Theory, MemberData(nameof(Backends))]
     public void RopeMatchesReference(string name)
     {
-        using var b = Create(name);
-        foreach (var (rows, heads, headDim, start, theta) in new[] { (1, 4, 16, 0, 10000f), (6, 2, 32, 37, 500000f), (3, 3, 8, 1000, 10000f) })
+        var b = Get(name);
+        foreach (var (rows, heads, headDim, start, theta) in new[] { (1, 4, 16, 0, 10000f), (3, 2, 32, 37, 500000f), (2, 3, 8, 1000, 10000f) })
             Compare(b, [RandomArray(rows * heads * headDim)],
                 (be, t) => be.Rope(t[0], rows, heads, headDim, start, theta), 0, 2e-4f);
     }
@@ -61,18 +82,20 @@ public class BackendOpsTests
     [Theory, MemberData(nameof(Backends))]
     public void AttentionMatchesReferenceWithGroupedHeads(string name)
     {
-        using var b = Create(name);
-        _check.CompareAttention(b, [(1, 0, 4, 4, 16), (1, 9, 4, 2, 16), (5, 3, 6, 2, 8), (4, 0, 4, 1, 32), (2, 41, 2, 1, 64), (3, 10, 2, 2, 80), (2, 6, 3, 1, 12)]);
+        // Several query rows with startPos > 0, GQA and MQA, head dimensions on both sides of the
+        // emulator's group size, and a context longer than one key block.
+        _check.CompareAttention(Get(name), [(1, 0, 2, 2, 8), (3, 5, 4, 2, 8), (2, 70, 2, 1, 32), (1, 20, 4, 4, 4), (3, 10, 2, 2, 80)]);
     }
 
     [Theory, MemberData(nameof(Backends))]
     public void ElementwiseOpsMatchReference(string name)
     {
-        using var b = Create(name);
-        foreach (int n in new[] { 1, 17, 1000, 2049 })
+        var b = Get(name);
+        foreach (int n in new[] { 1, 77, 1000 })
         {
             Compare(b, [RandomArray(n, 4f), RandomArray(n, 4f), new float[n]], (be, t) => be.SwiGlu(t[0], t[1], n, t[2]), 2);
             Compare(b, [RandomArray(n, 4f), RandomArray(n, 4f)], (be, t) => be.SwiGlu(t[0], t[1], n, t[1]), 1);
+            Compare(b, [RandomArray(n, 4f), RandomArray(n, 4f)], (be, t) => be.SwiGlu(t[0], t[1], n, t[0]), 0);
             Compare(b, [RandomArray(n, 4f)], (be, t) => be.Gelu(t[0], n), 0);
             Compare(b, [RandomArray(n), RandomArray(n)], (be, t) => be.Add(t[0], t[1], n), 0);
         }
@@ -83,11 +106,68 @@ public class BackendOpsTests
     [Theory, MemberData(nameof(Backends))]
     public void DataMovementMatchesReference(string name)
     {
-        using var b = Create(name);
-        int[] tokens = [3, 0, 7, 3];
-        Compare(b, [RandomArray(8 * 5), new float[tokens.Length * 5]], (be, t) => be.Embed(t[0], tokens, 5, t[1]), 1, 0f);
+        var b = Get(name);
         Compare(b, [RandomArray(3 * 5), RandomArray(10 * 5)], (be, t) => be.AddRows(t[0], t[1], 4, 3, 5), 0);
         Compare(b, [RandomArray(4 * 6), RandomArray(10 * 6)], (be, t) => be.CopyRows(t[0], 1, t[1], 5, 3, 6), 1, 0f);
+        Compare(b, [RandomArray(4 * 6)], (be, t) => be.CopyRows(t[0], 3, t[0], 0, 1, 6), 0, 0f);
+    }
+
+    public static TheoryData<string, WeightFormat, string> ForwardCases
+    {
+        get
+        {
+            // Every architecture in f32; each stored format on the Llama shape with Qwen2's biases.
+            var data = new TheoryData<string, WeightFormat, string>();
+            foreach (var (name, format) in BackendsAndFormats.Select(row => ((string)row[0], (WeightFormat)row[1])))
+                foreach (string model in format == WeightFormat.F32 ? ["llama-gqa", "qwen2-bias", "gpt2"] : new[] { "qwen2-bias" })
+                    data.Add(name, format, model);
+            return data;
+        }
+    }
+
+    [Theory, MemberData(nameof(ForwardCases))]
+    public void PromptThenDecodeStepsMatchReference(string name, WeightFormat format, string model)
+    {
+        // Q8_0 blocks run along rows of 32: the MLP's down projection needs an intermediate size that is a multiple.
+        var config = TinyModels.ByName(model) with { IntermediateSize = TinyModels.ByName(model).Architecture == Architecture.Gpt2 ? 128 : 64 };
+        var weights = ModelWeights.Random(config, seed: 7, std: 0.2f);
+        int v = config.VocabSize;
+        int[] prompt = TinyModels.RandomTokens(4, v, seed: 3), steps = TinyModels.RandomTokens(2, v, seed: 4);
+
+        using var reference = new Transformer(config, weights, new ScalarBackend(), format);
+        using var tested = new Transformer(config, weights, Get(name), format);
+        using var referenceCache = reference.CreateCache(capacity: 16);
+        using var testedCache = tested.CreateCache(capacity: 16);
+
+        var expected = new float[prompt.Length * v];
+        var actual = new float[prompt.Length * v];
+        reference.Forward(prompt, 0, referenceCache, expected);
+        tested.Forward(prompt, 0, testedCache, actual);
+        AssertClose(expected, actual, ForwardTolerance);
+
+        for (int i = 0; i < steps.Length; i++)
+        {
+            int position = prompt.Length + i;
+            reference.Forward(steps.AsSpan(i, 1), position, referenceCache, expected.AsSpan(0, v));
+            tested.Forward(steps.AsSpan(i, 1), position, testedCache, actual.AsSpan(0, v));
+            AssertClose(expected.AsSpan(0, v), actual.AsSpan(0, v), ForwardTolerance);
+        }
+        Assert.Equal(prompt.Length + steps.Length, testedCache.Length);
+    }
+
+    [Fact]
+    public void EveryBackendThatOpensHereIsTested()
+    {
+        var names = RegisteredBackends.Names;
+        Assert.Contains("cpu", names);
+        Assert.Contains("ilgpu-cpu", names);
+        // tools/gpu/check.sh names the device it expects, so a GPU that fails to open fails here instead of going untested.
+        foreach (string expected in (Environment.GetEnvironmentVariable("DSPEC_EXPECT_DEVICES") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+            Assert.True(names.Contains(expected.Trim()),
+                $"DSPEC_EXPECT_DEVICES names '{expected.Trim()}', which does not open here; opened: {string.Join(", ", names)}");
+        foreach (string name in names)
+            foreach (var format in new[] { WeightFormat.BF16, WeightFormat.Q8_0 })
+                Assert.True(Get(name).Supports(format), $"{name} does not store {format} weights");
     }
 
     [Fact]

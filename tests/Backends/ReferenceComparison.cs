@@ -14,11 +14,17 @@ internal sealed class ReferenceComparison(int seed = 1234)
     public float[] RandomArray(int n, float scale = 1f) =>
         Enumerable.Range(0, n).Select(_ => (float)(_random.NextDouble() * 2 - 1) * scale).ToArray();
 
-    /// <summary>Runs op on both backends and compares tensor `checkIndex`; tolerance is relative to the output's scale.</summary>
-    public void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f)
+    /// <summary>
+    /// Runs op on both backends and compares tensor `checkIndex`; tolerance is relative to the
+    /// output's scale. Input `matrix.Index`, when given, is a weight matrix uploaded in its format.
+    /// </summary>
+    public void Compare(IBackend backend, float[][] inputs, Action<IBackend, Tensor[]> op, int checkIndex, float tolerance = 1e-4f,
+        WeightMatrix? matrix = null)
     {
-        var refTensors = inputs.Select(a => _reference.Upload(a)).ToArray();
-        var testTensors = inputs.Select(a => backend.Upload(a)).ToArray();
+        Tensor Upload(IBackend b, float[] data, int i) =>
+            matrix is { } m && m.Index == i ? b.UploadMatrix(data, m.Rows, m.Cols, m.Format) : b.Upload(data);
+        var refTensors = inputs.Select((a, i) => Upload(_reference, a, i)).ToArray();
+        var testTensors = inputs.Select((a, i) => Upload(backend, a, i)).ToArray();
         try
         {
             op(_reference, refTensors);
@@ -35,15 +41,16 @@ internal sealed class ReferenceComparison(int seed = 1234)
         }
     }
 
-    /// <summary>MatMul with and without bias, for each (rows, inDim, outDim).</summary>
-    public void CompareMatMul(IBackend backend, IEnumerable<(int Rows, int InDim, int OutDim)> shapes)
+    /// <summary>MatMul with and without bias, for each (rows, inDim, outDim), with the weights stored in format.</summary>
+    public void CompareMatMul(IBackend backend, IEnumerable<(int Rows, int InDim, int OutDim)> shapes, WeightFormat format = WeightFormat.F32)
     {
         foreach (var (rows, inDim, outDim) in shapes)
         {
+            var weights = new WeightMatrix(1, outDim, inDim, format);
             Compare(backend, [RandomArray(rows * inDim), RandomArray(outDim * inDim), RandomArray(outDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, t[2], t[3]), 3);
+                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, t[2], t[3]), 3, matrix: weights);
             Compare(backend, [RandomArray(rows * inDim), RandomArray(outDim * inDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, null, t[2]), 2);
+                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, null, t[2]), 2, matrix: weights);
         }
     }
 
@@ -68,3 +75,6 @@ internal sealed class ReferenceComparison(int seed = 1234)
                 $"index {i}: expected {expected[i]}, got {actual[i]} (tolerance {tolerance} x scale {scale})");
     }
 }
+
+/// <summary>Input `Index` of a comparison is a (Rows, Cols) weight matrix stored in Format.</summary>
+internal readonly record struct WeightMatrix(int Index, int Rows, int Cols, WeightFormat Format);

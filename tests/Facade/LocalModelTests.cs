@@ -129,6 +129,18 @@ public class LocalModelTests(ShippedTargetFixture fixture)
     }
 
     [Fact]
+    public async Task LoadingAsynchronouslyHonoursCancellation()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => LocalModel.LoadAsync(ShippedWeights.Tiny, cancellationToken: cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            SpeculativePair.LoadAsync(ShippedWeights.Target, ShippedWeights.Draft, cancellationToken: cancelled.Token));
+        using var model = await LocalModel.LoadAsync(ShippedWeights.Tiny, new ModelOptions { Device = "cpu", Threads = 1 });
+        Assert.NotEmpty((await model.CompleteAsync("a", new GenerationOptions { MaxTokens = 4, IgnoreEndOfSequence = true })).TokenIds);
+    }
+
+    [Fact]
     public async Task DisposingStopsARunningCallAndLaterCallsFail()
     {
         var model = LocalModel.Load(ShippedWeights.Tiny, new ModelOptions { Device = "cpu", Threads = 1 });

@@ -64,7 +64,23 @@ public sealed class GeneratorTests : IDisposable
         Assert.Throws<ContextLengthException>(() =>
             new Generator(model.Transformer, SamplingSettings.GreedyDecoding, 0).Generate(prompt, 64));
     }
+
+    [Fact]
+    public void NonFiniteLogitsStopGenerationNamingThePosition()
+    {
+        var config = TinyModels.Llama();
+        var weights = ModelWeights.Random(config, seed: 3, std: 0.3f);
+        // Only token 7's embedding is broken: the prompt runs clean, and the first step that feeds 7 fails.
+        weights.Embedding.AsSpan(7 * config.HiddenSize, config.HiddenSize).Fill(float.NaN);
+        using var model = new Transformer(config, weights, new SimdBackend(1));
+
+        var error = Assert.Throws<NonFiniteLogitsException>(() => new Generator(model, SamplingSettings.GreedyDecoding, seed: 0).Generate([5, 9, 7], 4));
+
+        Assert.Equal(2, error.Position);
+        Assert.Contains("non-finite logit (NaN) at position 2", error.Message);
+    }
 }
+
 
 public class SequenceScoreTests
 {

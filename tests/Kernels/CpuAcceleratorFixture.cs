@@ -1,27 +1,24 @@
 using DistillSpec.Kernels;
-using ILGPU;
+using DistillSpec.Tests.Backends;
 using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 
 namespace DistillSpec.Tests.Kernels;
 
 /// <summary>
-/// One ILGPU CPU-emulator context for every kernel test (compiling the kernels is the slow part),
-/// with backends at two group sizes: 16 (4 x 4 matmul tiles) and 8 (2 x 2 tiles). Groups this
-/// small keep the emulator's barriers cheap, and put head dimensions on both sides of the group
-/// size so both layouts of the attention kernel run.
+/// One ILGPU CPU-emulator accelerator for every kernel test (compiling the kernels is the slow
+/// part), with backends at two group sizes: 16 (4 x 4 matmul tiles), the registry's ilgpu-cpu
+/// backend that the cross-backend suite also runs, and 8 (2 x 2 tiles) on the same accelerator.
+/// Groups this small keep the emulator's barriers cheap, and put head dimensions on both sides of
+/// the group size so both layouts of the attention kernel run.
 /// </summary>
 public sealed class CpuAcceleratorFixture : IDisposable
 {
     public CpuAcceleratorFixture()
     {
-        Context = Context.Create(b => b.CPU(GpuBackends.CpuEmulator).EnableAlgorithms());
-        Accelerator = Context.CreateCPUAccelerator(0);
-        Wide = new IlgpuBackend(Accelerator, groupSize: 16);
+        Wide = (IlgpuBackend)RegisteredBackends.Get("ilgpu-cpu");
+        Accelerator = Wide.Accelerator;
         Narrow = new IlgpuBackend(Accelerator, groupSize: 8);
     }
-
-    public Context Context { get; }
 
     public Accelerator Accelerator { get; }
 
@@ -38,12 +35,11 @@ public sealed class CpuAcceleratorFixture : IDisposable
 
     public static TheoryData<string> Backends => new() { "group-16", "group-8" };
 
+    // Wide, owned by the registry's backend list, goes with the other registered backends.
     public void Dispose()
     {
-        Wide.Dispose();
         Narrow.Dispose();
-        Accelerator.Dispose();
-        Context.Dispose();
+        RegisteredBackends.DisposeAll();
     }
 }
 

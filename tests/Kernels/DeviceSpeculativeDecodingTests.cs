@@ -69,4 +69,20 @@ public class DeviceSpeculativeDecodingTests(CpuAcceleratorFixture gpu)
         Assert.Equal(device.Stats.TargetCalls, phases["sample"]);
         Assert.Equal(1, phases["prefill"]);
     }
+
+    [Theory, InlineData(0f), InlineData(1f)]
+    public void NonFiniteTargetLogitsOnTheDeviceStopDecodingAtTheirPosition(float temperature)
+    {
+        var broken = ModelWeights.Random(Config, seed: 21, std: 0.2f);
+        broken.FinalNorm[0] = float.NaN;
+        using var target = new Transformer(Config, broken, gpu.Narrow);
+        using var draft = new Transformer(Config, DraftWeights, new SimdBackend(1));
+        using var verifier = new DeviceVerifier(gpu.Narrow);
+
+        var error = Assert.Throws<DistillSpec.Generation.NonFiniteLogitsException>(() =>
+            Run(target, draft, new SamplingSettings { Temperature = temperature }, 6, verifier));
+
+        Assert.Equal(Prompt.Length - 1, error.Position);
+        Assert.StartsWith("the target produced a non-finite logit at position 3", error.Message);
+    }
 }

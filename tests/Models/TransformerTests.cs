@@ -83,6 +83,21 @@ public class TransformerTests
     }
 
     [Fact]
+    public void ForwardLastKeepsTheLastRowOnTheBackend()
+    {
+        var config = TinyModels.Llama() with { MaxPositions = 160 };
+        var backend = new SimdBackend(2);
+        using var model = new Transformer(config, ModelWeights.Random(config, seed: 4, std: 0.2f), backend);
+        int[] tokens = TinyModels.RandomTokens(Transformer.ChunkRows + 3, config.VocabSize, seed: 8);
+        var all = Logits(model, tokens);
+        using var cache = model.CreateCache();
+        var kept = new float[config.VocabSize];
+        backend.Download(model.ForwardLast(tokens, 0, cache), 0, kept);
+        BackendOpsTests.AssertClose(all.AsSpan((tokens.Length - 1) * config.VocabSize), kept, 1e-6f);
+        Assert.Equal(tokens.Length, cache.Length);
+    }
+
+    [Fact]
     public void ExceedingTheContextLengthIsAClearError()
     {
         var config = TinyModels.Llama();

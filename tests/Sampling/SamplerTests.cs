@@ -133,11 +133,34 @@ public class SamplerTests
     [Fact]
     public void InvalidSettingsAreRejectedWithTheirName()
     {
-        Assert.Contains("top-p", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { TopP = 0f }.Validate()).Message);
-        Assert.Contains("temperature", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { Temperature = -1f }.Validate()).Message);
-        Assert.Contains("top-k", Assert.Throws<ArgumentOutOfRangeException>(() => new SamplingSettings { TopK = -2 }.Validate()).Message);
+        // Library wording: the property's name, not a command-line flag.
+        foreach (var (settings, name) in new[]
+                 {
+                     (new SamplingSettings { TopP = 0f }, "TopP"),
+                     (new SamplingSettings { Temperature = -1f }, "Temperature"),
+                     (new SamplingSettings { TopK = -2 }, "TopK"),
+                 })
+        {
+            var error = Assert.Throws<ArgumentOutOfRangeException>(() => settings.Validate());
+            Assert.Equal(name, error.ParamName);
+            Assert.StartsWith(name + " must be", error.Message);
+            Assert.DoesNotContain("--", error.Message);
+        }
+    }
+
+    [Theory]
+    [InlineData(1e-45f)]
+    [InlineData(1e-30f)]
+    [InlineData(9.9e-7f)]
+    public void TemperaturesBelowTheGreedyThresholdAreGreedy(float temperature)
+    {
+        var settings = new SamplingSettings { Temperature = temperature, TopK = 40, TopP = 0.9f };
+        Assert.True(settings.Greedy);
+        Assert.Equal(Distribution(SamplingSettings.GreedyDecoding), Distribution(settings));
+        Assert.Equal(1, new Sampler(settings, Logits.Length, 7).Sample(Logits, new float[Logits.Length]));
     }
 }
+
 
 public class SoftmaxTests
 {

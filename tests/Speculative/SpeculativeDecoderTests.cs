@@ -196,4 +196,31 @@ public class SpeculativeDecoderTests
         Assert.Equal(stats.BlockEfficiency, twice.BlockEfficiency);
         Assert.Equal(2.0, twice.Speedup!.Value, 6);
     }
+
+    [Fact]
+    public void DraftMaxIsBoundedBy64AndTheContext()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SpeculativeOptions { DraftMax = SpeculativeOptions.MaxDraft + 1 }.Validate());
+        var shortContext = Config with { MaxPositions = 8 };
+        using var target = DraftModels.Create(shortContext, ModelWeights.Random(shortContext, seed: 2));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new SpeculativeDecoder(target, target, SamplingSettings.GreedyDecoding, new SpeculativeOptions { DraftMax = 8 }, seed: 1));
+        Assert.Contains("below the context length (8 positions)", error.Message);
+    }
+
+    [Fact]
+    public void NonFiniteLogitsOfTheDraftOrTheTargetStopDecodingNamingWhich()
+    {
+        using var target = DraftModels.Create(Config, TargetWeights);
+        var broken = ModelWeights.Random(Config, seed: 21, std: 0.2f);
+        broken.FinalNorm[0] = float.PositiveInfinity;
+        using var brokenModel = DraftModels.Create(Config, broken);
+
+        var draftError = Assert.Throws<NonFiniteLogitsException>(() => Speculate(target, brokenModel, Prompts[1], 8, new SpeculativeOptions { DraftMax = 3 }));
+        Assert.StartsWith("the draft produced a non-finite logit", draftError.Message);
+        Assert.Equal(Prompts[1].Length - 1, draftError.Position);
+        var targetError = Assert.Throws<NonFiniteLogitsException>(() => Speculate(brokenModel, target, Prompts[1], 8, new SpeculativeOptions { DraftMax = 3 }));
+        Assert.StartsWith("the target produced a non-finite logit", targetError.Message);
+        Assert.Equal(Prompts[1].Length - 1, targetError.Position);
+    }
 }

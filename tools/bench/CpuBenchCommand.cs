@@ -104,7 +104,7 @@ internal static class CpuBenchCommand
             }).ToList(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        File.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        DistillSpec.IO.AtomicFile.WriteAllText(output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         AnsiConsole.MarkupLine($"report: [blue]{Markup.Escape(output)}[/]");
         return 0;
     }

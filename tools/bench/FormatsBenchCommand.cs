@@ -106,7 +106,7 @@ internal static class FormatsBenchCommand
             }).ToList(),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(s.Output))!);
-        File.WriteAllText(s.Output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        DistillSpec.IO.AtomicFile.WriteAllText(s.Output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         AnsiConsole.MarkupLine($"report: [blue]{Markup.Escape(s.Output)}[/]");
         return 0;
     }

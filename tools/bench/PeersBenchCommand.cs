@@ -87,7 +87,7 @@ internal static class PeersBenchCommand
         report["skipped"] = skipped;
         foreach (string reason in skipped) AnsiConsole.MarkupLine($"[yellow]skipped:[/] {Markup.Escape(reason)}");
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(s.Output))!);
-        File.WriteAllText(s.Output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        DistillSpec.IO.AtomicFile.WriteAllText(s.Output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         AnsiConsole.MarkupLine($"report: [blue]{Markup.Escape(s.Output)}[/]");
         return 0;
     }

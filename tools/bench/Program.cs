@@ -8,5 +8,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     FormatsBenchCommand.Create(),
     StartupBenchCommand.Create(),
     TokenizersBenchCommand.Create(),
+    PtxBenchCommand.Create(),
+    GpuBenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

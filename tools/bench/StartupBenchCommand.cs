@@ -78,8 +78,7 @@ internal static class StartupBenchCommand
         AnsiConsole.Write(table);
         Console.WriteLine($"decode once started (weights/target, 256 tokens, 1 thread, median): published {decode.PublishedTokensPerSecond:F0} tok/s, " +
                           $"dotnet {decode.DotnetTokensPerSecond:F0} tok/s, ratio {decode.Ratio:F2}");
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
-        File.WriteAllText(output, JsonSerializer.Serialize(new { published, dll, runs, rows, decode }, new JsonSerializerOptions { WriteIndented = true }));
+        IO.AtomicFile.WriteAllText(output, JsonSerializer.Serialize(new { published, dll, runs, rows, decode }, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"wrote {output}");
         return 0;
     }

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using DistillSpec.Data;
 using DistillSpec.Tokenization;
-using DistillSpec.Training;
+using DistillSpec.IO;
 using Spectre.Console;
 
 namespace DistillSpec.Bench;

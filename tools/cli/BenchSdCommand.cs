@@ -22,7 +22,7 @@ internal static class BenchSdCommand
         var output = new Option<string>("--out", "-o") { Description = "JSON report to write", DefaultValueFactory = _ => "bench-sd.json" };
         var plot = new Option<string?>("--plot") { Description = "PNG of tau and speed-up against gamma" };
         var command = new Command("bench-sd", "sweep speculative decoding settings over prompts; table, JSON report and optional plot");
-        foreach (var option in new Option[] { common.Model, common.Tokens, common.TopK, common.TopP, common.Seed, common.Threads, common.WeightFormat, common.Device, prompts, gammas, lenience, temps, output, plot })
+        foreach (var option in new Option[] { common.Model, common.Tokens, common.TopK, common.TopP, common.Seed, common.Threads, common.WeightFormat, common.Device, common.CheckWeights, prompts, gammas, lenience, temps, output, plot })
             command.Options.Add(option);
         draft.AddTo(command, withDraftMax: false);
         CommonOptions.Check(common.Tokens, n => n >= 1, "--n-predict must be at least 1");
@@ -30,12 +30,11 @@ internal static class BenchSdCommand
         command.SetAction(r => CliErrors.Guard(() =>
         {
             var sweep = new Sweep(
-                NumberList.Ints(r.GetValue(gammas)!, "--gammas"),
+                NumberList.Ints(r.GetValue(gammas)!, "--gammas", 1, SpeculativeOptions.MaxDraft),
                 NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
                 NumberList.Floats(r.GetValue(temps)!, "--temps"));
-            if (sweep.Gammas.Any(g => g < 1)) throw new FormatException("--gammas must all be at least 1");
             if (sweep.Lenience.Any(e => !(e > 0 && e <= 1))) throw new FormatException("--lenience values must be in (0, 1]");
-            if (sweep.Temperatures.Any(t => !(t >= 0))) throw new FormatException("--temps must be >= 0");
+            if (sweep.Temperatures.Any(t => !(t >= 0 && float.IsFinite(t)))) throw new FormatException("--temps must be finite numbers >= 0");
             return Run(r, common, draft, sweep, PromptFile.Read(r.GetValue(prompts)!), r.GetValue(output)!, r.GetValue(plot));
         }));
         return command;
@@ -73,7 +72,7 @@ internal static class BenchSdCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Path}[/], draft [bold]{pair.Draft.Path}[/], {prompts.Count} prompts x {n} tokens, {pair.Devices}");
         AnsiConsole.Write(Table(rows));
-        File.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), rows),
+        IO.AtomicFile.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), rows),
             new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
         AnsiConsole.MarkupLineInterpolated($"wrote {output}");
         if (plotPath is not null)

@@ -24,7 +24,7 @@ internal static class ChatCommand
 
     private static int Run(ParseResult r, CommonOptions common, string? draftPath, string? system)
     {
-        var modelOptions = new ModelOptions { Device = r.GetValue(common.Device)!, Threads = r.GetValue(common.Threads), WeightFormat = common.Format(r) };
+        var modelOptions = common.Placement(r, r.GetValue(common.Device)!, common.Format(r), profiler: null);
         using var pair = draftPath is null ? null : SpeculativePair.Load(r.GetValue(common.Model)!, draftPath, new SpeculativePairOptions { Target = modelOptions });
         using var single = pair is null ? LocalModel.Load(r.GetValue(common.Model)!, modelOptions) : null;
         var model = pair?.Target ?? single!;

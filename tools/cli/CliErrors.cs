@@ -11,7 +11,7 @@ internal static class CliErrors
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException
                                        or FormatException or Models.ModelFormatException or SafeTensors.SafeTensorsException
-                                       or Models.ContextLengthException)
+                                       or Models.ContextLengthException or Generation.NonFiniteLogitsException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -17,13 +17,14 @@ internal sealed class CommonOptions
     public Option<string> WeightFormat { get; } = new("--weight-format") { Description = "weight storage: f32, bf16 or q8_0 (compute is f32)", DefaultValueFactory = _ => "f32" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string> Device { get; } = DeviceOption("--device", "the target's (or the only model's) device", "auto");
+    public Option<bool> CheckWeights { get; } = new("--check-weights") { Description = "scan every weight for NaN and Inf at load (one extra pass over the weights)" };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads, WeightFormat, Device }) command.Options.Add(option);
+        foreach (var option in new Option[] { Model, Prompt, Tokens, Temperature, TopK, TopP, Seed, Threads, WeightFormat, Device, CheckWeights }) command.Options.Add(option);
         Check(Tokens, n => n >= 1, "--n-predict must be at least 1");
         Check(Threads, n => n >= 1, "--threads must be at least 1");
-        Check(Temperature, t => t >= 0, "--temp must be >= 0 (0 = greedy)");
+        Check(Temperature, t => float.IsFinite(t) && t >= 0, "--temp must be a finite number >= 0 (0 = greedy)");
         Check(TopK, k => k >= 0, "--top-k must be >= 0 (0 = off)");
         Check(TopP, p => p > 0 && p <= 1, "--top-p must be in (0, 1]");
         Check(WeightFormat, f => Backends.WeightFormats.Names.Contains(f), "--weight-format must be f32, bf16 or q8_0");
@@ -41,11 +42,40 @@ internal sealed class CommonOptions
         return option;
     }
 
+    /// <summary>A usage error (exit code 1) when the option's value fails valid.</summary>
     public static void Check<T>(Option<T> option, Func<T, bool> valid, string message) =>
         option.Validators.Add(r =>
         {
-            if (!valid(r.GetValueOrDefault<T>())) r.AddError($"{message}, got {r.GetValueOrDefault<T>()}");
+            // A token that does not convert to T (-n abc, -n 99999999999) already carries the parser's
+            // own usage error; reading the value here would throw out of Parse and abort the process.
+            if (!TryGetValue(r, out T value)) return;
+            if (!valid(value)) r.AddError($"{message}, got {(r.Tokens.Count > 0 ? string.Join(" ", r.Tokens.Select(t => t.Value)) : value)}");
         });
+
+    private static bool TryGetValue<T>(System.CommandLine.Parsing.OptionResult r, out T value)
+    {
+        try
+        {
+            value = r.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
+    }
+
+    /// <summary>A model on device with its weights as format: --threads, --check-weights' scan, warnings on stderr.</summary>
+    public ModelOptions Placement(ParseResult r, string device, Backends.WeightFormat format, Profiling.KernelProfiler? profiler) => new()
+    {
+        Device = device,
+        Threads = r.GetValue(Threads),
+        WeightFormat = format,
+        Profiler = profiler,
+        ScanWeights = r.GetValue(CheckWeights),
+        Warning = message => Console.Error.WriteLine($"warning: {message}"),
+    };
 
     public Backends.WeightFormat Format(ParseResult r) => Backends.WeightFormats.Parse(r.GetValue(WeightFormat)!);
 

@@ -20,7 +20,7 @@ internal sealed class DraftOptions
         if (withDraftMax)
         {
             command.Options.Add(DraftMax);
-            CommonOptions.Check(DraftMax, g => g >= 1, "--draft-max must be at least 1");
+            CommonOptions.Check(DraftMax, g => g is >= 1 and <= SpeculativeOptions.MaxDraft, $"--draft-max must be in 1..{SpeculativeOptions.MaxDraft}");
         }
         command.Options.Add(DraftPMin);
         command.Options.Add(Adaptive);

@@ -19,13 +19,7 @@ internal static class GenerateCommand
     private static int Run(ParseResult r, CommonOptions o, ProfileOption profile)
     {
         var profiler = profile.Create(r);
-        using var model = LocalModel.Load(r.GetValue(o.Model)!, new ModelOptions
-        {
-            Device = r.GetValue(o.Device)!,
-            Threads = r.GetValue(o.Threads),
-            WeightFormat = o.Format(r),
-            Profiler = profiler,
-        });
+        using var model = LocalModel.Load(r.GetValue(o.Model)!, o.Placement(r, r.GetValue(o.Device)!, o.Format(r), profiler));
         Console.Error.WriteLine($"model device: {model.Device}");
         string prompt = r.GetValue(o.Prompt)!;
 

@@ -23,6 +23,8 @@ internal static class InitRandomCommand
         {
             output, hidden, layers, heads, kvHeads, intermediate, vocab, context, seed, bf16,
         };
+        foreach (var o in new[] { hidden, layers, heads, kvHeads, intermediate, context }) CommonOptions.Check(o, n => n >= 1, $"{o.Name} must be at least 1");
+        CommonOptions.Check(vocab, v => v >= 257, "--vocab must be at least 257 (256 bytes + <|endoftext|>)");
         command.SetAction(r => CliErrors.Guard(() =>
         {
             int h = r.GetValue(hidden);

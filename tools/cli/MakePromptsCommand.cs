@@ -158,10 +158,11 @@ internal static partial class MakePromptsCommand
     private static void Write(string path, List<PromptPair> pairs)
     {
         var options = new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
-        foreach (PromptPair p in pairs)
-            writer.WriteLine(JsonSerializer.Serialize(new { prompt = p.Prompt, reference = p.Reference }, options));
+        IO.AtomicFile.Write(path, stream =>
+        {
+            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
+            foreach (PromptPair p in pairs)
+                writer.WriteLine(JsonSerializer.Serialize(new { prompt = p.Prompt, reference = p.Reference }, options));
+        });
     }
 }

@@ -5,12 +5,13 @@ namespace DistillSpec.Cli;
 /// <summary>Comma-separated sweep values: "1,2,4" or ranges "1-8" for integers.</summary>
 internal static class NumberList
 {
-    public static int[] Ints(string text, string option) =>
+    /// <summary>Integers in [min, max]; range ends are checked before a range is expanded (1-2000000000 is an error, not 8 GB).</summary>
+    public static int[] Ints(string text, string option, int min, int max) =>
         Split(text, option).SelectMany(part =>
         {
             int dash = part.IndexOf('-', 1);
-            if (dash < 0) return [Int(part, option)];
-            int from = Int(part[..dash], option), to = Int(part[(dash + 1)..], option);
+            if (dash < 0) return [Int(part, option, min, max)];
+            int from = Int(part[..dash], option, min, max), to = Int(part[(dash + 1)..], option, min, max);
             if (to < from) throw new FormatException($"{option}: range '{part}' runs backwards");
             return Enumerable.Range(from, to - from + 1);
         }).Distinct().ToArray();
@@ -25,6 +26,9 @@ internal static class NumberList
         return parts.Length > 0 ? parts : throw new FormatException($"{option}: expected a comma-separated list, got '{text}'");
     }
 
-    private static int Int(string s, string option) =>
-        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x) ? x : throw new FormatException($"{option}: '{s}' is not an integer");
+    private static int Int(string s, string option, int min, int max)
+    {
+        if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x)) throw new FormatException($"{option}: '{s}' is not an integer");
+        return x >= min && x <= max ? x : throw new FormatException($"{option}: {x} is outside {min}..{max}");
+    }
 }

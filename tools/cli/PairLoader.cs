@@ -11,8 +11,8 @@ internal static class PairLoader
         var targetFormat = common.Format(r);
         var pair = SpeculativePair.Load(r.GetValue(common.Model)!, r.GetValue(draft.Draft)!, new SpeculativePairOptions
         {
-            Target = new ModelOptions { Device = r.GetValue(common.Device)!, Threads = r.GetValue(common.Threads), WeightFormat = targetFormat, Profiler = profiler },
-            Draft = new ModelOptions { Device = r.GetValue(draft.Device)!, Threads = r.GetValue(common.Threads), WeightFormat = draft.Format(r, targetFormat), Profiler = profiler },
+            Target = common.Placement(r, r.GetValue(common.Device)!, targetFormat, profiler),
+            Draft = common.Placement(r, r.GetValue(draft.Device)!, draft.Format(r, targetFormat), profiler),
         });
         Console.Error.WriteLine($"devices: {pair.Devices}");
         return pair;

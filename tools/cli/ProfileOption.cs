@@ -40,7 +40,7 @@ internal sealed class ProfileOption
         if (synchronisedGpu) text.WriteLine("(profiling waits for every GPU launch to finish, so the phases run slower than unprofiled)");
         if (r.GetValue(Option) is { } path)
         {
-            using (var file = File.Create(path)) profiler.WriteChromeTrace(file);
+            IO.AtomicFile.Write(path, file => profiler.WriteChromeTrace(file));
             text.WriteLine($"wrote {path}: {profiler.Events.Count} events; open it in ui.perfetto.dev or chrome://tracing");
         }
         return text.ToString();

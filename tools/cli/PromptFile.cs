@@ -20,9 +20,10 @@ internal static class PromptFile
                 if (doc.RootElement.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String) prompts.Add(p.GetString()!);
                 else throw new FormatException($"{path}:{number}: JSON line has no \"prompt\" string");
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
-                throw new FormatException($"{path}:{number}: not valid JSON: {e.Message}");
+                // InvalidOperationException: an escaped lone surrogate ("\ud800") is valid JSON but no string.
+                throw new FormatException($"{path}:{number}: not valid JSON text: {e.Message}");
             }
         }
         return prompts.Count > 0 ? prompts : throw new FormatException($"{path}: no prompts (one per line, or JSONL with a \"prompt\" field)");

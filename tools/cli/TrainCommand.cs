@@ -43,7 +43,8 @@ internal static class TrainCommand
             batch, seqLen, steps, evalEvery, evalBatches, saveEvery, seed, threads, resume,
         };
         optimizer.AddTo(command);
-        foreach (var o in new[] { batch, seqLen, steps, evalBatches, threads }) CommonOptions.Check(o, n => n >= 1, $"{o.Name} must be at least 1");
+        foreach (var o in new[] { batch, seqLen, steps, evalBatches, threads, hidden, layers, heads, kvHeads, context }) CommonOptions.Check(o, n => n >= 1, $"{o.Name} must be at least 1");
+        foreach (var o in new[] { intermediate, vocab }) CommonOptions.Check(o, n => n is null or >= 1, $"{o.Name} must be at least 1");
         foreach (var o in new[] { evalEvery, saveEvery }) CommonOptions.Check(o, n => n >= 0, $"{o.Name} must be >= 0");
 
         command.SetAction(r => CliErrors.Guard(() =>

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using DistillSpec.Numerics;
+using DistillSpec.IO;
 
 namespace DistillSpec.Formats.Gguf;
 
@@ -52,8 +53,8 @@ public sealed class GgufWriter
 
     public void Save(string path)
     {
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-        Write(stream);
+        // Through a temporary file: a failed export (a full disk) must not destroy a good file at path.
+        AtomicFile.Write(path, Write);
     }
 
     public void Write(Stream stream)

@@ -67,7 +67,6 @@ internal sealed class Canvas(int width, int height)
 
     public void Save(string path)
     {
-        using var file = File.Create(path);
-        PngWriter.Write(file, Width, Height, Pixels);
+        IO.AtomicFile.Write(path, file => PngWriter.Write(file, Width, Height, Pixels));
     }
 }

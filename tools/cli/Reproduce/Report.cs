@@ -140,8 +140,8 @@ internal sealed class Report(ReproduceCommand.Settings s, List<DraftEntry> draft
             md.AppendLine().AppendLine($"![target NLL and speed-up against lenience]({plot})").AppendLine();
             md.AppendLine("Colours: " + string.Join(", ", lossy.Select(c => c.Draft).Distinct().Select((d, i) => $"{SpeedupPlot.ColourName(i)} = {d}")) + ".").AppendLine();
         }
-        File.WriteAllText(s.Output + ".md", md.ToString());
-        File.WriteAllText(s.Output + ".json", JsonSerializer.Serialize(Json(), new JsonSerializerOptions { WriteIndented = true }));
+        IO.AtomicFile.WriteAllText(s.Output + ".md", md.ToString());
+        IO.AtomicFile.WriteAllText(s.Output + ".json", JsonSerializer.Serialize(Json(), new JsonSerializerOptions { WriteIndented = true }));
     }
 
     private object Json() => new

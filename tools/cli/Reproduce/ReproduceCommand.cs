@@ -32,7 +32,7 @@ internal static class ReproduceCommand
         };
         command.SetAction(r => CliErrors.Guard(() => Run(new Settings(
             r.GetValue(weights)!, ParseTasks(r.GetValue(tasks)!), r.GetValue(promptCount), r.GetValue(tokens),
-            NumberList.Ints(r.GetValue(gammas)!, "--gammas"), NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
+            NumberList.Ints(r.GetValue(gammas)!, "--gammas", 1, Speculative.SpeculativeOptions.MaxDraft), NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
             r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), WeightFormats.Parse(r.GetValue(draftFormat)!), r.GetValue(output)!))));
         return command;
     }

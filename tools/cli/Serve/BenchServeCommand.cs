@@ -55,7 +55,7 @@ internal static class BenchServeCommand
             Print(phases, load);
             var report = new { target = r.GetValue(common.Model), draft = r.GetValue(drafting.Draft), draft_max = speculation.DraftMax, clients = load.Clients,
                 duration_s = load.Duration.TotalSeconds, max_tokens = load.MaxTokens, prompts = texts.Count, machine = Environment.ProcessorCount + " cores", phases };
-            Training.AtomicFile.WriteAllText(r.GetValue(output)!, JsonSerializer.Serialize(report,
+            IO.AtomicFile.WriteAllText(r.GetValue(output)!, JsonSerializer.Serialize(report,
                 new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
             Console.Error.WriteLine($"wrote {r.GetValue(output)}");
             return phases.All(p => p.Errors == 0) ? 0 : 1;
