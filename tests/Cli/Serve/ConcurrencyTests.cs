@@ -32,8 +32,12 @@ public sealed class ConcurrencyTests(ServerFixture server)
     [Fact]
     public async Task Full_queue_answers_429_and_a_client_that_leaves_frees_its_slot()
     {
-        // A second server on the same loaded pair, with no queue; ignore_eos makes the long request really long.
-        await using var host = await ServeHost.StartAsync([server.Slot], new ServerOptions { Port = 0, Queue = 0 });
+        // A second server with no queue, on the tiny model run by ILGPU's CPU emulator: slow enough per token that
+        // the long request is still generating when its client leaves, however fast this machine is (the shipped
+        // pair can finish 400 tokens before the refused request below has been answered).
+        DistillSpec.Kernels.GpuBackends.Register();
+        using var slow = new ModelSlot(LocalModel.Load(ShippedWeights.Tiny, new ModelOptions { Device = "ilgpu-cpu" }));
+        await using var host = await ServeHost.StartAsync([slow], new ServerOptions { Port = 0, Queue = 0 });
         using var http = new HttpClient();
         string longRequest = """{"prompt": "def main():", "max_tokens": 400, "ignore_eos": true, "stream": true}""";
 

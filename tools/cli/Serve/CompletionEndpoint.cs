@@ -20,10 +20,13 @@ internal sealed class CompletionEndpoint(SlotScheduler scheduler, ServerMetrics 
         long arrived = Stopwatch.GetTimestamp();
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, stopping);
         var ct = cancel.Token;
+        // Held until the outcome is recorded (finally runs after the catches), so a freed slot always
+        // has its request counted: /metrics never shows a slot free and its request in no outcome.
+        SlotScheduler.Ticket? ticket = null;
         try
         {
             var request = await Read(http, chat, ct);
-            using var ticket = scheduler.TryAdmit()
+            ticket = scheduler.TryAdmit()
                 ?? throw new ApiError(429, $"the server is busy: {scheduler.Slots} running and {scheduler.QueueCapacity} queued; retry later",
                     "rate_limit_exceeded", code: "queue_full");
             var slot = await ticket.AcquireAsync(ct);
@@ -56,6 +59,10 @@ internal sealed class CompletionEndpoint(SlotScheduler scheduler, ServerMetrics 
         {
             metrics.Record(RequestOutcome.Failed);
             await Fail(http, new ApiError(500, $"generation failed: {e.Message}", "server_error"));
+        }
+        finally
+        {
+            ticket?.Dispose();
         }
     }
 
