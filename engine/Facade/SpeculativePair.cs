@@ -202,26 +202,32 @@ public sealed class SpeculativePair : IDisposable
 
     // Runs both decoders so JIT and kernel compilation are not timed as decoding (once on a device,
     // whose kernels compile at their first launch; three times on the CPU, where tiered JIT needs
-    // repeats), then times one decode step of each model.
+    // repeats), then times a decode step of each model: the fastest of three short runs, since one
+    // hiccup of a busy machine in a single 16-token run could double a step's time.
     private DecodeCalibration WarmUp()
     {
+        const int measured = 3;
         var prompt = Target.Encode("Hello");
         var greedy = new GenerationOptions { Temperature = 0 };
-        int rounds = Target.Backend.Kind == BackendKind.Cpu ? 3 : 1;
-        SpeculativeResult? last = null;
-        GenerationResult? baseline = null;
+        int warmUp = Target.Backend.Kind == BackendKind.Cpu ? 3 : 1;
+        TimeSpan targetStep = TimeSpan.MaxValue, draftStep = TimeSpan.MaxValue;
         using (_gate.EnterAsync(CancellationToken.None).GetAwaiter().GetResult())
         using (var decoder = Decoder(greedy, new SpeculativeOptions(), seed: 0))
         {
-            for (int i = 0; i < rounds; i++)
+            for (int i = 0; i < warmUp + measured; i++)
             {
-                last = decoder.Generate(prompt, WarmUpTokens, seed: 0);
-                baseline = new Generator(Target.Model.Transformer, greedy.Sampling, 0).Generate(prompt, WarmUpTokens);
+                var speculative = decoder.Generate(prompt, WarmUpTokens, seed: 0);
+                var baseline = new Generator(Target.Model.Transformer, greedy.Sampling, 0).Generate(prompt, WarmUpTokens);
+                if (i < warmUp) continue;
+                targetStep = Min(targetStep, BaselineTiming.From(baseline).StepTime);
+                draftStep = Min(draftStep, speculative.Stats.DraftStepTime);
             }
         }
         Target.Profiler?.Clear();
-        return new DecodeCalibration(BaselineTiming.From(baseline!).StepTime, last!.Stats.DraftStepTime);
+        return new DecodeCalibration(targetStep, draftStep);
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     /// <summary>Stops calls in progress at their next step, waits for them, and frees both models, their backends and the verifier.</summary>
     public void Dispose()
