@@ -85,8 +85,7 @@ public sealed class LocalModel : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new ModelOptions();
         options.Validate(nameof(options));
-        var opened = BackendRegistry.Open(options.Device, new BackendOptions(options.Threads, options.Profiler));
-        var backend = options.Profiler is { } profiler ? opened.Backend.Profiled(profiler, Profiling.KernelProfiler.TargetThread) : opened.Backend;
+        var (backend, device) = OpenBackend(options, options.Profiler, Profiling.KernelProfiler.TargetThread, "model");
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -96,13 +95,22 @@ public sealed class LocalModel : IDisposable
                 model.Dispose();
                 cancellationToken.ThrowIfCancellationRequested();
             }
-            return new LocalModel(model, backend, opened.Description, ownsBackend: true, new FifoGate(), ownedByPair: false, options.Profiler);
+            return new LocalModel(model, backend, device, ownsBackend: true, new FifoGate(), ownedByPair: false, options.Profiler);
         }
         catch
         {
             backend.Dispose();
             throw;
         }
+    }
+
+    // The backend options name, with every op timed on the profiler's row traceThread (named for role) when profiling.
+    internal static (IBackend Backend, string Device) OpenBackend(ModelOptions options, Profiling.KernelProfiler? profiler, int traceThread, string role)
+    {
+        var opened = BackendRegistry.Open(options.Device, new BackendOptions(options.Threads, profiler));
+        if (profiler is null) return (opened.Backend, opened.Description);
+        profiler.NameThread(traceThread, $"{role} ops: {opened.Backend.Name}");
+        return (opened.Backend.Profiled(profiler, traceThread), opened.Description);
     }
 
     /// <summary>The prompt's ids as generation would see them (BOS per addBos, null: the model's convention).</summary>

@@ -81,11 +81,11 @@ public sealed class SpeculativePair : IDisposable
         var disposables = new Stack<IDisposable>();
         try
         {
-            var (targetBackend, targetDevice) = Open(options.Target, profiler, Profiling.KernelProfiler.TargetThread, "target");
+            var (targetBackend, targetDevice) = LocalModel.OpenBackend(options.Target, profiler, Profiling.KernelProfiler.TargetThread, "target");
             disposables.Push(targetBackend);
             bool shared = BackendRegistry.SameDevice(options.Target.Device, options.Draft.Device, targetBackend);
             var (draftBackend, draftDevice) = shared ? (targetBackend, targetDevice)
-                : Open(options.Draft, profiler, Profiling.KernelProfiler.DraftThread, "draft");
+                : LocalModel.OpenBackend(options.Draft, profiler, Profiling.KernelProfiler.DraftThread, "draft");
             if (!shared) disposables.Push(draftBackend);
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -125,13 +125,6 @@ public sealed class SpeculativePair : IDisposable
         }
     }
 
-    private static (IBackend Backend, string Device) Open(ModelOptions options, Profiling.KernelProfiler? profiler, int traceThread, string role)
-    {
-        var opened = BackendRegistry.Open(options.Device, new BackendOptions(options.Threads, profiler));
-        if (profiler is null) return (opened.Backend, opened.Description);
-        profiler.NameThread(traceThread, $"{role} ops: {opened.Backend.Name}");
-        return (opened.Backend.Profiled(profiler, traceThread), opened.Description);
-    }
 
     /// <summary>
     /// Streams speculative decoding of the prompt text: each update says whether its token was an
@@ -156,13 +149,11 @@ public sealed class SpeculativePair : IDisposable
         return GenerationStream.Run(_gate, Target.Lifetime, Target.Tokenizer, options, (sink, seed, stop) =>
         {
             var stopTokens = Target.StopTokens(options);
-            BaselineTiming? measured = null;
-            if (options.MeasureBaseline)
-                measured = BaselineTiming.From(new Generator(Target.Model.Transformer, options.Sampling, seed)
-                    .Generate(prompt, options.MaxTokens, stopTokens, seed: seed, cancellationToken: stop));
             using var decoder = Decoder(options, speculation, seed);
-            var result = decoder.Generate(prompt, options.MaxTokens, stopTokens, sink.Add, seed, stop);
-            var stats = result.Stats with { Baseline = measured ?? Estimate(result) };
+            var result = options.MeasureBaseline
+                ? decoder.GenerateAgainstBaseline(prompt, options.MaxTokens, seed, stopTokens, sink.Add, seed, stop)
+                : decoder.Generate(prompt, options.MaxTokens, stopTokens, sink.Add, seed, stop);
+            var stats = result.Stats.Baseline is null ? result.Stats with { Baseline = Estimate(result) } : result.Stats;
             return new RunOutcome(result.PromptTokens, result.PromptTime, result.Tokens.Length, result.DecodeTime, result.StopReason, stats);
         }, cancellationToken);
     }

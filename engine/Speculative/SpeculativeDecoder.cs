@@ -86,13 +86,15 @@ public sealed class SpeculativeDecoder : IDisposable
 
     /// <summary>
     /// Target-only decoding of the same prompt, length and settings (seeded with baselineSeed),
-    /// then Generate; the result's stats carry the baseline's timing. Back to back, drifting
-    /// machine load affects both sides of the measured speed-up alike.
+    /// then Generate with the remaining arguments; the result's stats carry the baseline's timing.
+    /// Back to back, drifting machine load affects both sides of the measured speed-up alike.
     /// </summary>
-    public SpeculativeResult GenerateAgainstBaseline(ReadOnlySpan<int> prompt, int maxTokens, int baselineSeed, IReadOnlySet<int>? stopTokens = null)
+    public SpeculativeResult GenerateAgainstBaseline(ReadOnlySpan<int> prompt, int maxTokens, int baselineSeed, IReadOnlySet<int>? stopTokens = null,
+        Action<int, TokenOrigin>? onToken = null, int? seed = null, CancellationToken cancellationToken = default)
     {
-        var baseline = new Generator(_target, _sampler.Settings, baselineSeed).Generate(prompt, maxTokens, stopTokens);
-        var result = Generate(prompt, maxTokens, stopTokens);
+        var baseline = new Generator(_target, _sampler.Settings, baselineSeed)
+            .Generate(prompt, maxTokens, stopTokens, cancellationToken: cancellationToken);
+        var result = Generate(prompt, maxTokens, stopTokens, onToken, seed, cancellationToken);
         return result with { Stats = result.Stats with { Baseline = BaselineTiming.From(baseline) } };
     }
 

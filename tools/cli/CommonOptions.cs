@@ -79,8 +79,6 @@ internal sealed class CommonOptions
 
     public Backends.WeightFormat Format(ParseResult r) => Backends.WeightFormats.Parse(r.GetValue(WeightFormat)!);
 
-    public SamplingSettings Sampling(ParseResult r) => Generation(r).Sampling;
-
     /// <summary>-n, --temp, --top-k, --top-p and --seed as the facade's options.</summary>
     public GenerationOptions Generation(ParseResult r) => new()
     {
