@@ -25,9 +25,14 @@ dspec="$artifacts/bin/Cli/release/dspec"
 
 corpora=data/corpora
 if (( retrain )); then
-  "$dspec" train-tokenizer --input "$corpora/code/train.txt,$corpora/prose/train.txt" --vocab 6000 -o weights/tokenizer
+  "$dspec" train-tokenizer --input "$corpora/code/train.txt,$corpora/prose/train.txt" --vocab 8192 -o weights/tokenizer
 fi
-for task in code prose; do
+# The target and the plain draft train on both tasks: code followed by prose.
+mkdir -p "$corpora/mix"
+for split in train valid; do
+  { cat "$corpora/code/$split.txt"; printf '<|endoftext|>'; cat "$corpora/prose/$split.txt"; } >"$corpora/mix/$split.txt"
+done
+for task in code prose mix; do
   for split in train valid; do
     "$dspec" tokenize --model weights/tokenizer --input "$corpora/$task/$split.txt" -o "data/tokens/$task-$split.bin"
   done
