@@ -27,7 +27,7 @@ public sealed record SpeculativeResult(
 /// here and Verifier decides; both consume the same uniforms. A greedy draft on a device with a
 /// device sampler reads back only its drafted ids.
 /// </remarks>
-public sealed class SpeculativeDecoder : IDisposable
+public sealed partial class SpeculativeDecoder : IDisposable
 {
     private readonly Transformer _target, _draft;
     private readonly SpeculativeOptions _options;
@@ -83,20 +83,6 @@ public sealed class SpeculativeDecoder : IDisposable
     internal KvCache TargetCache => _targetCache ?? throw new InvalidOperationException("nothing generated yet");
 
     internal KvCache DraftCache => _draftCache ?? throw new InvalidOperationException("nothing generated yet");
-
-    /// <summary>
-    /// Target-only decoding of the same prompt, length and settings (seeded with baselineSeed),
-    /// then Generate with the remaining arguments; the result's stats carry the baseline's timing.
-    /// Back to back, drifting machine load affects both sides of the measured speed-up alike.
-    /// </summary>
-    public SpeculativeResult GenerateAgainstBaseline(ReadOnlySpan<int> prompt, int maxTokens, int baselineSeed, IReadOnlySet<int>? stopTokens = null,
-        Action<int, TokenOrigin>? onToken = null, int? seed = null, CancellationToken cancellationToken = default)
-    {
-        var baseline = new Generator(_target, _sampler.Settings, baselineSeed)
-            .Generate(prompt, maxTokens, stopTokens, cancellationToken: cancellationToken);
-        var result = Generate(prompt, maxTokens, stopTokens, onToken, seed, cancellationToken);
-        return result with { Stats = result.Stats with { Baseline = BaselineTiming.From(baseline) } };
-    }
 
     /// <summary>
     /// Generates up to maxTokens after the prompt, calling onToken with each token as it is

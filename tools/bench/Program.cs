@@ -7,6 +7,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     PeersBenchCommand.Create(),
     FormatsBenchCommand.Create(),
     StartupBenchCommand.Create(),
+    RepeatBenchCommand.Create(),
     TokenizersBenchCommand.Create(),
     PtxBenchCommand.Create(),
     GpuBenchCommand.Create(),

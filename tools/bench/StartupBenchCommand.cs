@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -83,27 +82,14 @@ internal static class StartupBenchCommand
         return 0;
     }
 
-    private static double Time(string program, string arguments) => Execute(program, arguments).Milliseconds;
+    private static double Time(string program, string arguments) => ChildProcess.Run(program, arguments).Milliseconds;
 
     // generate's "decode: N tokens in T ms, R tokens/s" line on stderr.
     private static double DecodeRate(string program, string arguments)
     {
-        var line = Execute(program, arguments).Stderr.Split('\n').Single(l => l.StartsWith("decode:", StringComparison.Ordinal));
+        var line = ChildProcess.Run(program, arguments).Stderr.Split('\n').Single(l => l.StartsWith("decode:", StringComparison.Ordinal));
         var words = line.Split(' ');
         return double.Parse(words[Array.IndexOf(words, "tokens/s") - 1], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static (double Milliseconds, string Stderr) Execute(string program, string arguments)
-    {
-        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true };
-        long t0 = Stopwatch.GetTimestamp();
-        using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        double ms = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        if (process.ExitCode != 0) throw new InvalidOperationException($"'{program} {arguments}' exited with {process.ExitCode}: {stderr.Result}");
-        return (ms, stderr.Result);
     }
 
     private static double Median(List<double> xs)

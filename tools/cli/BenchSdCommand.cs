@@ -83,9 +83,7 @@ internal static class BenchSdCommand
                 [.. group.Select(x => x.Stats.BlockEfficiency)],
                 [.. group.Select(x => x.Stats.Speedup ?? double.NaN)])).ToList();
             SpeedupPlot.Write(plotPath, series);
-            AnsiConsole.MarkupLineInterpolated($"wrote {plotPath}: left tau, right speed-up (dashed line = 1), against gamma; colours:");
-            for (int i = 0; i < series.Count; i++)
-                AnsiConsole.MarkupLineInterpolated($"  {SpeedupPlot.ColourName(i)}: {series[i].Name}");
+            AnsiConsole.MarkupLineInterpolated($"wrote {plotPath}: left tau, right speed-up (dashed line = 1), against gamma");
         }
         return 0;
     }

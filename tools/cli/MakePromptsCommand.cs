@@ -11,7 +11,9 @@ namespace DistillSpec.Cli;
 /// Cuts held-out (prompt, reference) pairs from a corpus split. A prompt starts at a line (code) or sentence (prose)
 /// and ends at one, holding between --min-tokens and --max-tokens tokens; the reference is the text that follows,
 /// cut after --reference-tokens tokens. Candidate starts are shuffled by --seed and taken while they overlap
-/// no pair already taken, then written in corpus order, so the same inputs always give the same file.
+/// no pair already taken, so the same inputs always give the same file. They are written round-robin over
+/// documents (every document's first pair in corpus order, then every second pair, ...), so the first N
+/// prompts of the file, which is what reproduce and bench-sd take, span as many documents as they can.
 /// </summary>
 internal static partial class MakePromptsCommand
 {
@@ -87,7 +89,9 @@ internal static partial class MakePromptsCommand
             usedSpans[d].Add((start, referenceEnd));
             taken.Add(new PromptPair(d, start, end, text[start..end], text[end..referenceEnd]));
         }
-        return taken.OrderBy(p => p.Document).ThenBy(p => p.Start).ToList();
+        return taken.GroupBy(p => p.Document)
+            .SelectMany(g => g.OrderBy(p => p.Start).Select((p, rank) => (Pair: p, Rank: rank)))
+            .OrderBy(x => x.Rank).ThenBy(x => x.Pair.Document).Select(x => x.Pair).ToList();
     }
 
     /// <summary>The longest prompt from <paramref name="start"/> within the token limits, and where its reference ends.</summary>
@@ -162,7 +166,7 @@ internal static partial class MakePromptsCommand
         {
             using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" };
             foreach (PromptPair p in pairs)
-                writer.WriteLine(JsonSerializer.Serialize(new { prompt = p.Prompt, reference = p.Reference }, options));
+                writer.WriteLine(JsonSerializer.Serialize(new { prompt = p.Prompt, reference = p.Reference, document = p.Document }, options));
         });
     }
 }

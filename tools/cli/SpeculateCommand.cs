@@ -12,17 +12,19 @@ internal static class SpeculateCommand
         var draft = new DraftOptions();
         var profile = new ProfileOption();
         var lenience = new Option<float>("--lenience") { Description = "eps in (0, 1]: accept when u < p/(eps q); 1 = lossless", DefaultValueFactory = _ => 1f };
+        var statsJson = new Option<string?>("--stats-json") { Description = "also write the measures to this JSON file" };
         var command = new Command("speculate", "generate with a target model and a draft (speculative decoding), then report acceptance and speed-up");
         common.AddTo(command);
         draft.AddTo(command);
         command.Options.Add(lenience);
+        command.Options.Add(statsJson);
         profile.AddTo(command);
         CommonOptions.Check(lenience, e => e > 0 && e <= 1, "--lenience must be in (0, 1]");
-        command.SetAction(r => CliErrors.Guard(() => Run(r, common, draft, profile, r.GetValue(lenience))));
+        command.SetAction(r => CliErrors.Guard(() => Run(r, common, draft, profile, r.GetValue(lenience), r.GetValue(statsJson))));
         return command;
     }
 
-    private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, ProfileOption profile, float lenience)
+    private static int Run(ParseResult r, CommonOptions common, DraftOptions draftOptions, ProfileOption profile, float lenience, string? statsJson)
     {
         var profiler = profile.Create(r);
         using var pair = PairLoader.Load(r, common, draftOptions, profiler);
@@ -52,8 +54,17 @@ internal static class SpeculateCommand
         AnsiConsole.MarkupLineInterpolated($"settings: {Describe(options.Sampling)}, {drafting}, lenience {speculation.Lenience}, finished by {stats!.FinishReason}");
         AnsiConsole.Write(StatsTable.Create(stats.Speculative!));
         if (report is not null) Console.Write(report);
+        if (statsJson is not null) WriteStats(statsJson, stats.Speculative!);
         return 0;
     }
+
+    private static void WriteStats(string path, Speculative.SpeculativeStats s) =>
+        IO.AtomicFile.WriteAllText(path, System.Text.Json.JsonSerializer.Serialize(new
+        {
+            alpha = s.Alpha, tau = s.BlockEfficiency, cost_ratio = s.CostRatio, mbsu = s.MemoryBoundSpeedup, speedup = s.Speedup,
+            speedup_estimated = s.Baseline?.Estimated, tokens = s.Emitted, tokens_per_second = s.TokensPerSecond,
+            baseline_tokens_per_second = s.Baseline?.TokensPerSecond, target_step_ms = s.Baseline?.StepTime.TotalMilliseconds,
+        }, new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
 
     private static string Describe(Sampling.SamplingSettings s) =>
         s.Greedy ? "greedy" : $"temp {s.Temperature}, top-k {s.TopK}, top-p {s.TopP}";

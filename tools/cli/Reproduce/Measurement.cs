@@ -9,47 +9,84 @@ namespace DistillSpec.Cli.Reproduce;
 /// Measures of one (task, draft, temperature, gamma, lenience) cell, summed over the task's prompts,
 /// and the median over prompts of each prompt's wall-clock speed-up: on a shared machine a burst
 /// of noise slows a few prompts' runs several-fold, which moves a ratio of summed times but not
-/// the median.
+/// the median. Quality (lossy cells only) is the target's NLL per token of the output.
 /// </summary>
-internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, double? TargetNll,
+internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, Quality? Quality,
     double Speedup);
 
 /// <summary>
+/// Mean target NLL per generated token over prompts, with a 95% confidence interval, and its paired
+/// difference from target-only sampling of the same prompts and seeds: prompts differ in difficulty
+/// far more than lenience changes quality, and pairing cancels that part of the spread.
+/// </summary>
+internal sealed record Quality(int Samples, double Nll, double NllHalfWidth, double Delta, double DeltaHalfWidth)
+{
+    public static Quality From(IReadOnlyList<double> nll, IReadOnlyList<double> targetOnly)
+    {
+        var deltas = nll.Zip(targetOnly, (a, b) => a - b).ToList();
+        return new Quality(nll.Count, nll.Average(), HalfWidth(nll), deltas.Average(), HalfWidth(deltas));
+    }
+
+    // Normal approximation: 1.96 standard errors (samples are 64 or more prompts).
+    private static double HalfWidth(IReadOnlyList<double> xs)
+    {
+        if (xs.Count < 2) return double.NaN;
+        double mean = xs.Average();
+        double variance = xs.Sum(x => (x - mean) * (x - mean)) / (xs.Count - 1);
+        return 1.96 * Math.Sqrt(variance / xs.Count);
+    }
+}
+
+/// <summary>
 /// Runs speculative decoding of each prompt against target-only decoding of it
-/// (SpeculativeDecoder.GenerateAgainstBaseline), and optionally scores the output's quality.
+/// (SpeculativeDecoder.GenerateAgainstBaseline: warm, interleaved), and optionally scores quality.
 /// </summary>
 internal sealed class Measurement(LanguageModel target, int tokens, int seed)
 {
-    public Cell Run(string task, string draftName, Transformer draft, List<int[]> prompts, float temperature, int gamma, float lenience,
-        bool scoreQuality)
+    private readonly Dictionary<(int Prompts, float Temperature), List<double>> _targetOnly = [];
+
+    /// <summary>Speed over speedPrompts; with qualityPrompts, quality over those (the speed runs' outputs reused).</summary>
+    public Cell Run(string task, string draftName, Transformer draft, List<int[]> speedPrompts, float temperature, int gamma, float lenience,
+        List<int[]>? qualityPrompts = null)
     {
         var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
         var options = new SpeculativeOptions { DraftMax = gamma, Lenience = lenience }.Validate();
         using var decoder = new SpeculativeDecoder(target.Transformer, draft, settings, options, seed);
         var runs = new List<SpeculativeStats>();
-        double nll = 0;
-        for (int i = 0; i < prompts.Count; i++)
+        var nll = new List<double>();
+        for (int i = 0; i < speedPrompts.Count; i++)
         {
             // A fixed length for every prompt: stopping at EOS would give runs of different lengths.
-            var result = decoder.GenerateAgainstBaseline(prompts[i], tokens, seed + i);
+            var result = decoder.GenerateAgainstBaseline(speedPrompts[i], tokens, seed + i, seed: seed + i);
             runs.Add(result.Stats);
-            if (scoreQuality) nll += SequenceScore.MeanNegativeLogLikelihood(target.Transformer, prompts[i], result.Tokens);
+            if (qualityPrompts is not null) nll.Add(SequenceScore.MeanNegativeLogLikelihood(target.Transformer, speedPrompts[i], result.Tokens));
+        }
+        Quality? quality = null;
+        if (qualityPrompts is not null)
+        {
+            for (int i = speedPrompts.Count; i < qualityPrompts.Count; i++)
+            {
+                var result = decoder.Generate(qualityPrompts[i], tokens, seed: seed + i);
+                nll.Add(SequenceScore.MeanNegativeLogLikelihood(target.Transformer, qualityPrompts[i], result.Tokens));
+            }
+            quality = Quality.From(nll, TargetOnly(qualityPrompts, temperature));
         }
         var speedups = runs.Select(r => r.Speedup ?? double.NaN).Order().ToList();
         double median = speedups.Count % 2 == 1 ? speedups[speedups.Count / 2] : (speedups[speedups.Count / 2 - 1] + speedups[speedups.Count / 2]) / 2;
-        return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), scoreQuality ? nll / prompts.Count : null, median);
+        return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), quality, median);
     }
 
-    /// <summary>The target's own samples scored by itself: the quality lossy decoding gives up from.</summary>
-    public double TargetOnlyNll(List<int[]> prompts, float temperature)
+    /// <summary>The target's own samples scored by itself, per prompt (seeded as the cells are): what lossy decoding gives up from.</summary>
+    public List<double> TargetOnly(List<int[]> prompts, float temperature)
     {
+        if (_targetOnly.TryGetValue((prompts.Count, temperature), out var cached)) return cached;
         var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
-        double nll = 0;
+        var nll = new List<double>();
         for (int i = 0; i < prompts.Count; i++)
         {
             var result = new Generator(target.Transformer, settings, seed + i).Generate(prompts[i], tokens);
-            nll += SequenceScore.MeanNegativeLogLikelihood(target.Transformer, prompts[i], result.Tokens);
+            nll.Add(SequenceScore.MeanNegativeLogLikelihood(target.Transformer, prompts[i], result.Tokens));
         }
-        return nll / prompts.Count;
+        return _targetOnly[(prompts.Count, temperature)] = nll;
     }
 }

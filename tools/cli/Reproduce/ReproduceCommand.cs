@@ -21,6 +21,7 @@ internal static class ReproduceCommand
         var tokens = new Option<int>("--n-predict", "-n") { Description = "tokens generated per prompt", DefaultValueFactory = _ => 48 };
         var gammas = new Option<string>("--gammas") { Description = "draft lengths to sweep", DefaultValueFactory = _ => "1,3,5" };
         var lenience = new Option<string>("--lenience") { Description = "lenience values of the lossy sweep", DefaultValueFactory = _ => "1,0.5,0.2,0.1" };
+        var lossyPrompts = new Option<int>("--lossy-prompts") { Description = "prompts whose output quality each lossy cell scores (its speed uses the first --prompts)", DefaultValueFactory = _ => 128 };
         var lossyGamma = new Option<int>("--lossy-gamma") { Description = "gamma of the lossy sweep", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads", "-t") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed", "-s") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
@@ -28,17 +29,17 @@ internal static class ReproduceCommand
         var output = new Option<string>("--out", "-o") { Description = "report path prefix (.md, .json and -*.png are written)", DefaultValueFactory = _ => "reports/distillspec" };
         var command = new Command("reproduce", "regenerate the DistillSpec reproduction report (markdown, JSON, PNG plots) from the shipped models")
         {
-            weights, tasks, promptCount, tokens, gammas, lenience, lossyGamma, threads, seed, draftFormat, output,
+            weights, tasks, promptCount, tokens, gammas, lenience, lossyPrompts, lossyGamma, threads, seed, draftFormat, output,
         };
         command.SetAction(r => CliErrors.Guard(() => Run(new Settings(
             r.GetValue(weights)!, ParseTasks(r.GetValue(tasks)!), r.GetValue(promptCount), r.GetValue(tokens),
             NumberList.Ints(r.GetValue(gammas)!, "--gammas", 1, Speculative.SpeculativeOptions.MaxDraft), NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
-            r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), WeightFormats.Parse(r.GetValue(draftFormat)!), r.GetValue(output)!))));
+            Math.Max(r.GetValue(lossyPrompts), r.GetValue(promptCount)), r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), WeightFormats.Parse(r.GetValue(draftFormat)!), r.GetValue(output)!))));
         return command;
     }
 
     internal sealed record Settings(string Weights, List<(string Task, string Prompts)> Tasks, int PromptCount, int Tokens,
-        int[] Gammas, float[] Lenience, int LossyGamma, int Threads, int Seed, WeightFormat DraftFormat, string Output);
+        int[] Gammas, float[] Lenience, int LossyPrompts, int LossyGamma, int Threads, int Seed, WeightFormat DraftFormat, string Output);
 
     private static List<(string, string)> ParseTasks(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
@@ -60,15 +61,17 @@ internal static class ReproduceCommand
         try
         {
             foreach (var draft in loaded.Values) Speculative.VocabularyCheck.EnsureShared(target, draft);
+            // The prompt files list one prompt per document before any document's second (make-prompts), so the
+            // first N span the held-out documents.
             var prompts = s.Tasks.ToDictionary(t => t.Task, t => PromptFile.Read(t.Prompts).Take(s.PromptCount)
                 .Select(text => target.Tokenizer.EncodePrompt(text)).ToList());
+            string lossyTask = s.Tasks[0].Task;
+            var lossyPrompts = PromptFile.Read(s.Tasks[0].Prompts).Take(s.LossyPrompts).Select(text => target.Tokenizer.EncodePrompt(text)).ToList();
             var measure = new Measurement(target, s.Tokens, s.Seed);
-            measure.Run("warm-up", drafts[0].Name, loaded[drafts[0].Name].Transformer, prompts.Values.First().Take(2).ToList(), 1f, 2, 1f, false);
 
             var cells = new List<Cell>();
             var lossyDrafts = drafts.Where(d => d.Plain || d.DistilledOn == s.Tasks[0].Task).ToList();
             int total = s.Tasks.Count * 2 * drafts.Count * s.Gammas.Length + lossyDrafts.Count * s.Lenience.Length;
-            var nll = new Dictionary<string, double>();
             AnsiConsole.Progress().Start(progress =>
             {
                 var bar = progress.AddTask("reproduce", maxValue: total);
@@ -77,22 +80,21 @@ internal static class ReproduceCommand
                         foreach (var draft in drafts)
                             foreach (int gamma in s.Gammas)
                             {
-                                cells.Add(measure.Run(task, draft.Name, loaded[draft.Name].Transformer, prompts[task], temperature, gamma, 1f, false));
+                                cells.Add(measure.Run(task, draft.Name, loaded[draft.Name].Transformer, prompts[task], temperature, gamma, 1f));
                                 bar.Increment(1);
                             }
                 // Lossy SD on the first task at T = 1, where lenience changes decisions (greedy ones are one-hot).
-                string lossyTask = s.Tasks[0].Task;
-                nll["target_only"] = measure.TargetOnlyNll(prompts[lossyTask], 1f);
                 foreach (var draft in lossyDrafts)
                     foreach (float eps in s.Lenience)
                     {
-                        cells.Add(measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps, true));
+                        cells.Add(measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps, lossyPrompts));
                         bar.Increment(1);
                     }
             });
             var models = new List<(string Name, LanguageModel Model)> { ("target", target) };
             models.AddRange(drafts.Select(d => (d.Name, loaded[d.Name])));
-            var report = new Report(s, drafts, models, cells, nll["target_only"], clock.Elapsed);
+            var targetOnly = measure.TargetOnly(lossyPrompts, 1f);
+            var report = new Report(s, drafts, models, cells, (targetOnly.Average(), targetOnly.Count), clock.Elapsed);
             report.Write();
             AnsiConsole.MarkupLineInterpolated($"wrote {s.Output}.md, {s.Output}.json and plots in {clock.Elapsed.TotalMinutes:F1} min");
             foreach (string line in report.Verdicts()) AnsiConsole.WriteLine(line);
