@@ -14,34 +14,87 @@ internal sealed unsafe partial class Gemm
     /// </summary>
     private static void Pack(float* src, int ld, bool transposed, int first, int count, int k0, int kc, int width, float* dst)
     {
+        if (transposed)
+        {
+            PackRows(src + (long)k0 * ld + first, ld, count, kc, width, dst);
+            return;
+        }
         for (int p = 0; p < count; p += width, dst += kc * width)
         {
             int w = Math.Min(width, count - p);
-            if (transposed)
-                for (int kk = 0; kk < kc; kk++)
-                {
-                    float* s = src + (long)(k0 + kk) * ld + first + p, d = dst + kk * width;
-                    new Span<float>(s, w).CopyTo(new Span<float>(d, w));
-                    if (w < width) new Span<float>(d + w, width - w).Clear();
-                }
-            else
+            float* s = src + (long)(first + p) * ld + k0;
+            int r = 0;
+            if (Avx.IsSupported)
             {
-                float* s = src + (long)(first + p) * ld + k0;
-                int r = 0;
-                if (Avx.IsSupported)
-                    for (; r + 8 <= w; r += 8)
-                    {
-                        int kk = 0;
-                        for (; kk + 8 <= kc; kk += 8) Transpose8x8(s + (long)r * ld + kk, ld, dst + kk * width + r, width);
-                        for (; kk < kc; kk++)
-                            for (int i = r; i < r + 8; i++) dst[kk * width + i] = s[(long)i * ld + kk];
-                    }
-                for (; r < w; r++)
-                    for (int kk = 0; kk < kc; kk++) dst[kk * width + r] = s[(long)r * ld + kk];
-                if (w < width)
-                    for (int kk = 0; kk < kc; kk++) new Span<float>(dst + kk * width + w, width - w).Clear();
+                for (; r + 8 <= w; r += 8)
+                {
+                    int kk = 0;
+                    for (; kk + 8 <= kc; kk += 8) Transpose8x8(s + (long)r * ld + kk, ld, dst + kk * width + r, width);
+                    for (; kk < kc; kk++)
+                        for (int i = r; i < r + 8; i++) dst[kk * width + i] = s[(long)i * ld + kk];
+                }
+                // The last four rows of a 12-row panel.
+                for (; r + 4 <= w; r += 4)
+                {
+                    int kk = 0;
+                    for (; kk + 8 <= kc; kk += 8) Transpose4x8(s + (long)r * ld + kk, ld, dst + kk * width + r, width);
+                    for (; kk < kc; kk++)
+                        for (int i = r; i < r + 4; i++) dst[kk * width + i] = s[(long)i * ld + kk];
+                }
+            }
+            for (; r < w; r++)
+                for (int kk = 0; kk < kc; kk++) dst[kk * width + r] = s[(long)r * ld + kk];
+            if (w < width)
+                for (int kk = 0; kk < kc; kk++) new Span<float>(dst + kk * width + w, width - w).Clear();
+        }
+    }
+
+    // kc rows of count contiguous values, rows ld apart, into panels of width, row by row: each
+    // row is read start to end, which the hardware prefetcher follows; rows ld apart (2 KB for
+    // 512 columns) read a panel at a time would each be a cache miss it does not foresee.
+    private static void PackRows(float* src, int ld, int count, int kc, int width, float* dst)
+    {
+        int panelSize = kc * width, full = count / width, tail = count - full * width;
+        for (int kk = 0; kk < kc; kk++)
+        {
+            float* s = src + (long)kk * ld, d = dst + kk * width;
+            for (int q = 0; q < full; q++) CopyRow(s + q * width, width, d + q * panelSize);
+            if (tail > 0)
+            {
+                float* last = d + full * panelSize;
+                new Span<float>(s + full * width, tail).CopyTo(new Span<float>(last, tail));
+                new Span<float>(last + tail, width - tail).Clear();
             }
         }
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void CopyRow(float* src, int width, float* dst)
+    {
+        int i = 0;
+        for (; i + 8 <= width; i += 8) Vector256.Load(src + i).Store(dst + i);
+        for (; i < width; i += 4) Vector128.Load(src + i).Store(dst + i);
+    }
+
+    // dst[c * dstStride + r] = src[r * srcStride + c] for a 4 x 8 block: the 8 x 8 transpose's first
+    // two steps, each 256-bit result holding two 4-value columns.
+    private static void Transpose4x8(float* src, int srcStride, float* dst, int dstStride)
+    {
+        nint s = srcStride, d = dstStride;
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + s);
+        var r2 = Avx.LoadVector256(src + 2 * s);
+        var r3 = Avx.LoadVector256(src + 3 * s);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1), t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> u0 = Avx.Shuffle(t0, t2, 0x44), u1 = Avx.Shuffle(t0, t2, 0xEE), u2 = Avx.Shuffle(t1, t3, 0x44), u3 = Avx.Shuffle(t1, t3, 0xEE);
+        u0.GetLower().Store(dst);
+        u1.GetLower().Store(dst + d);
+        u2.GetLower().Store(dst + 2 * d);
+        u3.GetLower().Store(dst + 3 * d);
+        u0.GetUpper().Store(dst + 4 * d);
+        u1.GetUpper().Store(dst + 5 * d);
+        u2.GetUpper().Store(dst + 6 * d);
+        u3.GetUpper().Store(dst + 7 * d);
     }
 
     // dst[c * dstStride + r] = src[r * srcStride + c] for an 8 x 8 block: the classic AVX transpose
