@@ -16,7 +16,7 @@ internal static class TrainGemmBenchCommand
 {
     private sealed record Shape(string Name, int Hidden, int KvDim, int Intermediate, int Vocab);
 
-    private sealed record Settings(int[] Threads, int[] Tokens, Shape Target, Shape Draft, int Layers, int Batch, int SeqLen, string Output);
+    private sealed record Settings(int[] Threads, int[] Tokens, Shape Target, Shape? Draft, int Layers, int Batch, int SeqLen, string Output);
 
     public static Command Create()
     {
@@ -36,7 +36,7 @@ internal static class TrainGemmBenchCommand
         {
             string draftText = r.GetValue(draft)!;
             return Run(new Settings(Ints(r.GetValue(threads)!), Ints(r.GetValue(tokens)!), ParseShape("target", r.GetValue(target)!),
-                draftText == "none" ? null! : ParseShape("draft", draftText), r.GetValue(layers), r.GetValue(batch), r.GetValue(seqLen), r.GetValue(output)!));
+                draftText == "none" ? null : ParseShape("draft", draftText), r.GetValue(layers), r.GetValue(batch), r.GetValue(seqLen), r.GetValue(output)!));
         });
         return command;
     }
@@ -73,7 +73,7 @@ internal static class TrainGemmBenchCommand
         }
         else
         {
-            var shapes = new[] { s.Target, s.Draft }.Where(x => x is not null).ToList();
+            List<Shape> shapes = s.Draft is null ? [s.Target] : [s.Target, s.Draft];
             var products = shapes.SelectMany(shape => TrainGemmPeers.Products(shape.Name, shape.Hidden, shape.KvDim, shape.Intermediate, shape.Vocab, s.Tokens)).ToList();
             var results = TrainGemmPeers.Run(blas, s.Threads, products);
             var table = new Table().Title($"Training GEMMs, f32: ours vs OpenBLAS cblas_sgemm, same layouts ({Markup.Escape(blas.Config)})");
