@@ -28,7 +28,7 @@ internal sealed partial class TrainingKernels
                 {
                     int r1 = Math.Min(r0 + CausalBlock, t);
                     // scores[r0:r1, 0:r1] = q[r0:r1] · k[0:r1]^T
-                    Gemm.MultiplyHere(new Gemm.Operands(qh, r0 * hd, hd, kh, 0, hd, probs, p + r0 * t, t, hd, false), r1 - r0, r1);
+                    Gemm.MultiplyHere(new Gemm.Operands(qh, r0 * hd, hd, false, kh, 0, hd, false, probs, p + r0 * t, t, hd, false), r1 - r0, r1);
                     for (int row = r0; row < r1; row++)
                     {
                         var visible = probs.AsSpan(p + row * t, row + 1);
@@ -37,7 +37,7 @@ internal sealed partial class TrainingKernels
                         probs.AsSpan(p + row * t + row + 1, t - row - 1).Clear();
                     }
                     // out[r0:r1] = probs[r0:r1, 0:r1] · v[0:r1]
-                    Gemm.MultiplyHere(new Gemm.Operands(probs, p + r0 * t, t, vt, 0, t, oh, r0 * hd, hd, r1, false), r1 - r0, hd);
+                    Gemm.MultiplyHere(new Gemm.Operands(probs, p + r0 * t, t, false, vt, 0, t, false, oh, r0 * hd, hd, r1, false), r1 - r0, hd);
                 }
                 Scatter(oh, t, hd, output, b * t, qDim, h * hd, accumulate: false);
             }
@@ -75,7 +75,7 @@ internal sealed partial class TrainingKernels
                     {
                         int r1 = Math.Min(r0 + CausalBlock, t);
                         // dP[r0:r1, 0:r1] = dO[r0:r1] · V[0:r1]^T
-                        Gemm.MultiplyHere(new Gemm.Operands(doh, r0 * hd, hd, vh, 0, hd, ds, r0 * t, t, hd, false), r1 - r0, r1);
+                        Gemm.MultiplyHere(new Gemm.Operands(doh, r0 * hd, hd, false, vh, 0, hd, false, ds, r0 * t, t, hd, false), r1 - r0, r1);
                         for (int row = r0; row < r1; row++)
                         {
                             var pr = probs.AsSpan(p + row * t, row + 1);
@@ -87,7 +87,7 @@ internal sealed partial class TrainingKernels
                             ds.AsSpan(row * t + row + 1, t - row - 1).Clear();
                         }
                         // dQ[r0:r1] = dS[r0:r1, 0:r1] · K[0:r1]
-                        Gemm.MultiplyHere(new Gemm.Operands(ds, r0 * t, t, kt, 0, t, dqh, r0 * hd, hd, r1, false), r1 - r0, hd);
+                        Gemm.MultiplyHere(new Gemm.Operands(ds, r0 * t, t, false, kt, 0, t, false, dqh, r0 * hd, hd, r1, false), r1 - r0, hd);
                     }
                     Scatter(dqh, t, hd, dq, b * t, qDim, h * hd, accumulate: false);
                     Transpose(ds, t, dst);
@@ -97,8 +97,8 @@ internal sealed partial class TrainingKernels
                     {
                         int r1 = Math.Min(r0 + CausalBlock, t);
                         // Row u of dS^T and P^T is zero before column u, so block [r0, r1) sums over [r0, T).
-                        Gemm.MultiplyHere(new Gemm.Operands(dst, r0 * t + r0, t, qt, r0, t, dkh, r0 * hd, hd, t - r0, !first), r1 - r0, hd);
-                        Gemm.MultiplyHere(new Gemm.Operands(pt, r0 * t + r0, t, dot, r0, t, dvh, r0 * hd, hd, t - r0, !first), r1 - r0, hd);
+                        Gemm.MultiplyHere(new Gemm.Operands(dst, r0 * t + r0, t, false, qt, r0, t, false, dkh, r0 * hd, hd, t - r0, !first), r1 - r0, hd);
+                        Gemm.MultiplyHere(new Gemm.Operands(pt, r0 * t + r0, t, false, dot, r0, t, false, dvh, r0 * hd, hd, t - r0, !first), r1 - r0, hd);
                     }
                 }
                 Scatter(dkh, t, hd, dk, b * t, kvDim, kvOffset, accumulate: false);

@@ -13,18 +13,13 @@ internal sealed partial class TrainingKernels : IDisposable
 {
     private readonly WorkerPool _pool;
     private readonly Gemm _gemm;
-    private readonly Transposer _transposer;
     private readonly float[][][] _workerScratch;
     private readonly float[][][] _attentionScratch;
-    private float[] _t1 = [], _t2 = [], _t3 = [];
-    private float[]? _transposedInput;
-    private (int, int) _transposedShape;
 
     public TrainingKernels(int threads)
     {
         _pool = new WorkerPool(Math.Max(1, threads));
         _gemm = new Gemm(_pool);
-        _transposer = new Transposer(_pool);
         _workerScratch = Enumerable.Range(0, _pool.Threads).Select(_ => new float[4][]).ToArray();
         _attentionScratch = Enumerable.Range(0, _pool.Threads).Select(_ => new float[12][]).ToArray();
     }
@@ -45,12 +40,6 @@ internal sealed partial class TrainingKernels : IDisposable
         ref var buffer = ref _workerScratch[worker][slot];
         if (buffer is null || buffer.Length < length) buffer = new float[length];
         return buffer.AsSpan(0, length);
-    }
-
-    private static float[] Grow(ref float[] buffer, int length)
-    {
-        if (buffer.Length < length) buffer = new float[length];
-        return buffer;
     }
 
     // out (N, C) = table (V, C)[tokens (N)]
@@ -82,25 +71,14 @@ internal sealed partial class TrainingKernels : IDisposable
     }
 
     // dx (N, in) = (or +=) dy (N, out) · w (out, in); dw (out, in) += dy^T · x; db (out) += column sums of dy.
-    // sameInput: x is the previous call's x (q, k, v share theirs), so its transpose is reused.
+    // The GEMM reads w, dy and x in place, transposed where the product needs it.
     public void MatMulBackward(float[] dy, float[] x, int rows, int inDim, float[] w, int outDim,
-        float[] dx, bool accumulateDx, float[] dw, float[]? db, bool sameInput = false)
+        float[] dx, bool accumulateDx, float[] dw, float[]? db)
     {
-        var wT = Grow(ref _t1, inDim * outDim);
-        _transposer.Transpose(w, 0, outDim, inDim, wT);
-        _gemm.Multiply(dy, wT, dx, rows, inDim, outDim, accumulateDx);
-
-        var dyT = Grow(ref _t2, rows * outDim);
-        _transposer.Transpose(dy, 0, rows, outDim, dyT);
-        if (!sameInput || !ReferenceEquals(x, _transposedInput) || _transposedShape != (rows, inDim))
-        {
-            _transposer.Transpose(x, 0, rows, inDim, Grow(ref _t3, rows * inDim));
-            (_transposedInput, _transposedShape) = (x, (rows, inDim));
-        }
-        var xT = _t3;
-        _gemm.Multiply(dyT, xT, dw, outDim, inDim, rows, accumulate: true);
+        _gemm.Multiply(new Gemm.Operands(dy, 0, outDim, false, w, 0, inDim, true, dx, 0, inDim, outDim, accumulateDx), rows, inDim);
+        _gemm.Multiply(new Gemm.Operands(dy, 0, outDim, true, x, 0, inDim, true, dw, 0, inDim, rows, true), outDim, inDim);
         if (db is not null)
-            for (int o = 0; o < outDim; o++) db[o] += TensorPrimitives.Sum(dyT.AsSpan(o * rows, rows));
+            for (int r = 0; r < rows; r++) TensorPrimitives.Add(db, dy.AsSpan(r * outDim, outDim), db);
     }
 
     // y (N, C) = x / rms(x) * g; rstd (N) = 1 / rms(x) kept for the backward

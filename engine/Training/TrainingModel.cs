@@ -132,15 +132,15 @@ public sealed class TrainingModel : IDisposable
             _k.MatMulBackward(s.X, a.Act, n, f, l.Down, d, s.Act, false, gl.Down, gl.DownBias);
             _k.SwiGluBackward(s.Act, a.Gate, a.Up, n * f, s.Gate, s.Up);
             _k.MatMulBackward(s.Gate, a.H2, n, d, l.Gate!, f, s.H, false, gl.Gate!, gl.GateBias);
-            _k.MatMulBackward(s.Up, a.H2, n, d, l.Up, f, s.H, true, gl.Up, gl.UpBias, sameInput: true);
+            _k.MatMulBackward(s.Up, a.H2, n, d, l.Up, f, s.H, true, gl.Up, gl.UpBias);
             _k.RmsNormBackward(s.H, a.Mid, l.MlpNorm, a.Rstd2, n, d, s.X, gl.MlpNorm);
             _k.MatMulBackward(s.X, a.Attended, n, c.QDim, l.Output, d, s.Attended, false, gl.Output, gl.OutputBias);
             _k.AttentionBackward(s.Attended, a.Q, a.K, a.V, a.Probs, Batch, SeqLen, c.Heads, c.KvHeads, c.HeadDim, s.Q, s.K, s.V);
             _k.RopeBackward(s.Q, n, SeqLen, c.Heads, c.HeadDim, _cos, _sin);
             _k.RopeBackward(s.K, n, SeqLen, c.KvHeads, c.HeadDim, _cos, _sin);
             _k.MatMulBackward(s.Q, a.H1, n, d, l.Query, c.QDim, s.H, false, gl.Query, gl.QueryBias);
-            _k.MatMulBackward(s.K, a.H1, n, d, l.Key, c.KvDim, s.H, true, gl.Key, gl.KeyBias, sameInput: true);
-            _k.MatMulBackward(s.V, a.H1, n, d, l.Value, c.KvDim, s.H, true, gl.Value, gl.ValueBias, sameInput: true);
+            _k.MatMulBackward(s.K, a.H1, n, d, l.Key, c.KvDim, s.H, true, gl.Key, gl.KeyBias);
+            _k.MatMulBackward(s.V, a.H1, n, d, l.Value, c.KvDim, s.H, true, gl.Value, gl.ValueBias);
             _k.RmsNormBackward(s.H, _residual[i], l.AttentionNorm, a.Rstd1, n, d, s.X, gl.AttentionNorm);
         }
         TrainingKernels.EmbeddingBackward(_tokens, s.X, d, g.Embedding);

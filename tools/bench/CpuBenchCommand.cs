@@ -77,7 +77,7 @@ internal static class CpuBenchCommand
                 });
             }
         }
-        var training = threadCounts.Select(t => (Threads: t, TokensPerSecond: TrainingTokensPerSecond(config, weights, t))).ToList();
+        var training = threadCounts.Select(t => (Threads: t, TokensPerSecond: TrainingTokensPerSecond(weights, t))).ToList();
 
         // Redirected output has no terminal width; keep table rows on one line for files and logs.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -167,28 +167,6 @@ internal static class CpuBenchCommand
 
     private const int TrainBatch = 4, TrainSeqLen = 128;
 
-    /// <summary>Best of three training steps (no optimizer update) on the same model.</summary>
-    private static double TrainingTokensPerSecond(ModelConfig config, ModelWeights weights, int threads)
-    {
-        using var model = new TrainingModel(weights, TrainBatch, TrainSeqLen, threads);
-        var tokens = Prompt(TrainBatch * (TrainSeqLen + 1), config.VocabSize);
-        var inputs = new int[TrainBatch * TrainSeqLen];
-        var targets = new int[TrainBatch * TrainSeqLen];
-        for (int b = 0; b < TrainBatch; b++)
-        {
-            tokens.AsSpan(b * (TrainSeqLen + 1), TrainSeqLen).CopyTo(inputs.AsSpan(b * TrainSeqLen));
-            tokens.AsSpan(b * (TrainSeqLen + 1) + 1, TrainSeqLen).CopyTo(targets.AsSpan(b * TrainSeqLen));
-        }
-        double best = double.MaxValue;
-        for (int step = 0; step < 3; step++)
-        {
-            var clock = Stopwatch.StartNew();
-            model.ZeroGradients();
-            model.Forward(inputs, TrainBatch, TrainSeqLen);
-            model.CrossEntropy(targets);
-            model.Backward();
-            best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return TrainBatch * TrainSeqLen / best;
-    }
+    private static double TrainingTokensPerSecond(ModelWeights weights, int threads) =>
+        TrainBatch * TrainSeqLen / TrainingStepTiming.BestSeconds(weights, TrainBatch, TrainSeqLen, threads);
 }
