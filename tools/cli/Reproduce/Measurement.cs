@@ -6,13 +6,13 @@ using DistillSpec.Speculative;
 namespace DistillSpec.Cli.Reproduce;
 
 /// <summary>
-/// Measures of one (task, draft, temperature, gamma, lenience) cell, summed over the task's prompts,
+/// Measures of one (task, draft, temperature, gamma, lenience and its function) cell, summed over the task's prompts,
 /// and the median over prompts of each prompt's wall-clock speed-up: on a shared machine a burst
 /// of noise slows a few prompts' runs several-fold, which moves a ratio of summed times but not
 /// the median.
 /// </summary>
-internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, double? TargetNll,
-    double Speedup);
+internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, LenienceFunction LenienceFunction,
+    SpeculativeStats Stats, double? TargetNll, double Speedup);
 
 /// <summary>
 /// Runs speculative decoding of each prompt against target-only decoding of it
@@ -21,10 +21,10 @@ internal sealed record Cell(string Task, string Draft, float Temperature, int Ga
 internal sealed class Measurement(LanguageModel target, int tokens, int seed)
 {
     public Cell Run(string task, string draftName, Transformer draft, List<int[]> prompts, float temperature, int gamma, float lenience,
-        bool scoreQuality)
+        LenienceFunction function, bool scoreQuality)
     {
         var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
-        var options = new SpeculativeOptions { DraftMax = gamma, Lenience = lenience }.Validate();
+        var options = new SpeculativeOptions { DraftMax = gamma, Lenience = lenience, LenienceFunction = function }.Validate();
         using var decoder = new SpeculativeDecoder(target.Transformer, draft, settings, options, seed);
         var runs = new List<SpeculativeStats>();
         double nll = 0;
@@ -37,7 +37,7 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
         }
         var speedups = runs.Select(r => r.Speedup ?? double.NaN).Order().ToList();
         double median = speedups.Count % 2 == 1 ? speedups[speedups.Count / 2] : (speedups[speedups.Count / 2 - 1] + speedups[speedups.Count / 2]) / 2;
-        return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), scoreQuality ? nll / prompts.Count : null, median);
+        return new Cell(task, draftName, temperature, gamma, lenience, function, SpeculativeStats.Combine(runs), scoreQuality ? nll / prompts.Count : null, median);
     }
 
     /// <summary>The target's own samples scored by itself: the quality lossy decoding gives up from.</summary>

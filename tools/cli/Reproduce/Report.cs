@@ -129,30 +129,33 @@ internal sealed class Report(ReproduceCommand.Settings s, List<DraftEntry> draft
         {
             md.AppendLine($"## Lossy speculative decoding ({lossy[0].Task}, T = 1, gamma {s.LossyGamma})").AppendLine();
             md.AppendLine($"Quality is the target's mean negative log-likelihood per generated token (lower is better); target-only sampling scores {F(targetOnlyNll, "F3")}.").AppendLine();
-            md.AppendLine("| draft | eps | acceptance | tau | speed-up | target NLL / token |").AppendLine("|---|---:|---:|---:|---:|---:|");
+            md.AppendLine("Lenience functions: the draft is accepted when u < f(p, eps) / q, with lin f = p / eps, sq f = p / eps^2 and exp f = p^eps.").AppendLine();
+            md.AppendLine("| draft | f | eps | acceptance | tau | speed-up | target NLL / token |").AppendLine("|---|---|---:|---:|---:|---:|---:|");
             foreach (var c in lossy)
-                md.AppendLine($"| {c.Draft} | {c.Lenience.ToString(CultureInfo.InvariantCulture)} | {F(c.Stats.EmpiricalAcceptance)} | {F(c.Stats.BlockEfficiency)} | {F(c.Speedup)}x | {F(c.TargetNll, "F3")} |");
+                md.AppendLine($"| {c.Draft} | {LenienceFunctionNames.Name(c.LenienceFunction)} | {c.Lenience.ToString(CultureInfo.InvariantCulture)} | {F(c.Stats.EmpiricalAcceptance)} | {F(c.Stats.BlockEfficiency)} | {F(c.Speedup)}x | {F(c.TargetNll, "F3")} |");
             string plot = $"{stem}-lossy.png";
             SpeedupPlot.Write(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(s.Output))!, plot),
-                lossy.GroupBy(c => c.Draft).Select(g => new PlotSeries(g.Key, [.. g.Select(c => (double)c.Lenience)],
+                lossy.GroupBy(c => (c.Draft, c.LenienceFunction)).Select(g => new PlotSeries(Series(g.Key), [.. g.Select(c => (double)c.Lenience)],
                     [.. g.Select(c => c.TargetNll!.Value)], [.. g.Select(c => c.Speedup)])).ToList(),
                 xLabel: "eps", leftTitle: "target NLL");
             md.AppendLine().AppendLine($"![target NLL and speed-up against lenience]({plot})").AppendLine();
-            md.AppendLine("Colours: " + string.Join(", ", lossy.Select(c => c.Draft).Distinct().Select((d, i) => $"{SpeedupPlot.ColourName(i)} = {d}")) + ".").AppendLine();
+            md.AppendLine("Colours: " + string.Join(", ", lossy.Select(c => Series((c.Draft, c.LenienceFunction))).Distinct().Select((d, i) => $"{SpeedupPlot.ColourName(i)} = {d}")) + ".").AppendLine();
         }
         IO.AtomicFile.WriteAllText(s.Output + ".md", md.ToString());
         IO.AtomicFile.WriteAllText(s.Output + ".json", JsonSerializer.Serialize(Json(), new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    private static string Series((string Draft, Speculative.LenienceFunction Function) key) => $"{key.Draft} f_{LenienceFunctionNames.Name(key.Function)}";
+
     private object Json() => new
     {
-        settings = new { s.Weights, tasks = s.Tasks.Select(t => new { t.Task, t.Prompts }), s.PromptCount, s.Tokens, s.Gammas, s.Lenience, s.LossyGamma, s.Threads, s.Seed },
+        settings = new { s.Weights, tasks = s.Tasks.Select(t => new { t.Task, t.Prompts }), s.PromptCount, s.Tokens, s.Gammas, s.Lenience, LenienceFunctions = s.LenienceFunctions.Select(LenienceFunctionNames.Name), s.LossyGamma, s.Threads, s.Seed },
         elapsed_minutes = elapsed.TotalMinutes,
         target_only_nll = targetOnlyNll,
         verdicts = Verdicts().ToArray(),
         cells = cells.Select(c => new
         {
-            c.Task, c.Draft, c.Temperature, c.Gamma, c.Lenience,
+            c.Task, c.Draft, c.Temperature, c.Gamma, c.Lenience, lenience_function = LenienceFunctionNames.Name(c.LenienceFunction),
             alpha = Finite(c.Stats.Alpha), acceptance = Finite(c.Stats.EmpiricalAcceptance), tau = Finite(c.Stats.BlockEfficiency),
             tau_theory = Finite(c.Stats.TheoreticalBlockEfficiency), cost_ratio = Finite(c.Stats.CostRatio), mbsu = Finite(c.Stats.MemoryBoundSpeedup),
             speedup = Finite(c.Speedup), speedup_pooled = Finite(c.Stats.Speedup), target_nll = c.TargetNll, tokens = c.Stats.Emitted, target_calls = c.Stats.TargetCalls,
