@@ -84,14 +84,20 @@ internal static class ReproduceCommand
                 // Lossy SD on the first task at T = 1, where lenience changes decisions (greedy ones are one-hot).
                 string lossyTask = s.Tasks[0].Task;
                 nll["target_only"] = measure.TargetOnlyNll(prompts[lossyTask], 1f);
+                // At eps = 1 every lenience function is the lossless rule, so that cell is measured once
+                // per draft and stands in each function's series.
                 foreach (var draft in lossyDrafts)
+                {
+                    Cell? lossless = null;
                     foreach (var function in s.LenienceFunctions)
                         foreach (float eps in s.Lenience)
                         {
-                            cells.Add(measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps,
-                                function, true));
+                            cells.Add(eps == 1f && lossless is not null ? lossless with { LenienceFunction = function }
+                                : measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps, function, true));
+                            if (eps == 1f) lossless ??= cells[^1];
                             bar.Increment(1);
                         }
+                }
             });
             var models = new List<(string Name, LanguageModel Model)> { ("target", target) };
             models.AddRange(drafts.Select(d => (d.Name, loaded[d.Name])));
