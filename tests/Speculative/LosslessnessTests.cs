@@ -47,7 +47,7 @@ public class LosslessnessTests(ITestOutputHelper output)
         var (p, q) = Distributions(settings);
         var exact = Joint(p);
         var fit = ChiSquare.Test(exact, Sample(p, q, gamma, Lossless, seed: 7));
-        output.WriteLine($"{name}: {fit}; draft-only sampling: {ChiSquare.Test(exact, Sample(q, q, gamma, Lossless, seed: 7))}");
+        output.WriteLine($"{name}: {fit}");
         Assert.True(fit.PValue > Alpha, $"{name}: {fit}");
     }
 
