@@ -38,7 +38,7 @@ public sealed class DeviceSampler : IDeviceSampler
             throw new ArgumentException($"expected a row of {vocab} logits, got a tensor of {logits.Length}", nameof(logits));
         if (_verifier is null) return _backend.Argmax(logits, 0, vocab);
         _uniform[0] = uniform;
-        return _verifier.Verify(logits, vocab, [], [], _uniform, _settings, lenience: 1f, []).Next;
+        return _verifier.Verify(logits, vocab, [], [], _uniform, _settings, lenience: 1f, LenienceFunction.Linear, []).Next;
     }
 
     public void Dispose() => _verifier?.Dispose();

@@ -48,7 +48,7 @@ public sealed class DeviceVerifier : IDeviceVerifier, IDisposable
     }
 
     public Verdict Verify(Tensor targetLogits, int vocab, ReadOnlySpan<float> q, ReadOnlySpan<int> drafted, ReadOnlySpan<double> uniforms,
-        SamplingSettings settings, float lenience, Span<double> overlaps)
+        SamplingSettings settings, float lenience, LenienceFunction function, Span<double> overlaps)
     {
         int gamma = drafted.Length;
         if (targetLogits is not GpuTensor logits || logits.Buffer.Accelerator != _backend.Accelerator)
@@ -59,6 +59,8 @@ public sealed class DeviceVerifier : IDeviceVerifier, IDisposable
         foreach (int y in drafted)
             if ((uint)y >= (uint)vocab) throw new ArgumentOutOfRangeException(nameof(drafted), y, $"drafted id outside the vocabulary of {vocab}");
         settings.Validate();
+        if (!(lenience > 0f && lenience <= 1f) || !Enum.IsDefined(function))
+            throw new ArgumentOutOfRangeException(nameof(lenience), $"expected eps in (0, 1] and a LenienceFunction, got {lenience} and {function}");
         Reserve(gamma, vocab);
 
         uniforms.CopyTo(_hostInputs);
@@ -76,6 +78,7 @@ public sealed class DeviceVerifier : IDeviceVerifier, IDisposable
             Temperature = settings.Greedy ? 0f : settings.Temperature,
             TopP = settings.TopP,
             Lenience = lenience,
+            LenienceFunction = (int)function,
         };
         int group = _backend.GroupSize;
         var start = _backend.BeginLaunch();

@@ -11,16 +11,18 @@ internal struct VerifyParameters
     public int OneHotQ;
     /// <summary>Bits that hold vocab - 1: the low part of a top-k/top-p sort key.</summary>
     public int IndexBits;
+    /// <summary>A Speculative.LenienceFunction, as its int.</summary>
+    public int LenienceFunction;
     public float Temperature, TopP, Lenience;
 }
 
 /// <summary>
 /// Speculative verification in one launch of one group: for each position p = Sampler.Distribution
-/// of the target's logits, then Verifier.Verify's rule (accept while u &lt; min(1, p/(eps q)); at the
+/// of the target's logits, then Verifier.Verify's rule (accept while u &lt; min(1, f(p, eps)/q); at the
 /// first rejection draw from the residual, after a clean sweep draw the bonus from the last row).
 /// One group (the backend's GroupSize: 256 on a GPU) because the positions are sequential: each row
 /// is needed only if every earlier draft was accepted, and rows stop at the first rejection. Cost
-/// per row: a few group reductions, plus 30 + log2(vocab) more when top-k or top-p is on.
+/// per row: a few group reductions, plus 30 + log2(vocab) more for each of top-k and top-p that is on.
 /// </summary>
 /// <remarks>
 /// Thread t owns the contiguous slice [t c, (t+1) c) of every row (c = ceil(vocab / group)): the
@@ -31,10 +33,12 @@ internal struct VerifyParameters
 /// assumed on any backend.
 ///
 /// Top-k and top-p need no sort. With key(t) = (bits of p_t, vocab-1-t), keys order tokens as the
-/// Sampler's sort does (probability down, then id up), and the kept set is {key &gt;= X} for the
-/// largest X with count(key &gt;= X) &gt;= k or mass(key &gt;= X) &gt;= top-p (both monotone in X, so
-/// their "or" is too). X is built bit by bit from the top: 30 bits of p (p &lt;= 1) plus the index
-/// bits, one pass over the row and one reduction each.
+/// Sampler's sort does (probability down, then id up), and top-k keeps {key &gt;= X_k} for the
+/// largest X_k with count(key &gt;= X_k) &gt;= k. Top-p then keeps {key &gt;= X} for the largest X
+/// with mass(key &gt;= X) &gt;= top-p * mass(key &gt;= X_k): the nucleus of the distribution top-k
+/// left, renormalised, as Hugging Face applies them; X &gt;= X_k since X_k itself holds that mass.
+/// Each X is built bit by bit from the top: 30 bits of p (p &lt;= 1) plus the index bits, one pass
+/// over the row and one reduction each.
 ///
 /// Where rounding differs from the host: exp, and the order of sums (softmax total, top-p mass,
 /// residual mass, CDF). Decisions agree except when a uniform, a top-p cut or two probabilities sit
@@ -88,7 +92,7 @@ internal static class FusedVerifyKernel
             }
             var tested = Reduce(shared, new Pair(overlap, py), Sum);
             if (t == 0) result[ResultHeader + i] = tested.A;
-            if (inputs[i] < Acceptance((float)tested.B, QAt(q, row, y, y, s), s.Lenience)) continue;
+            if (inputs[i] < Acceptance((float)tested.B, QAt(q, row, y, y, s), s)) continue;
 
             // residual = max(0, p - q) / z, or p itself when z = 0 (as Verifier.Residual)
             double z = 0;
@@ -106,9 +110,14 @@ internal static class FusedVerifyKernel
     private static float QAt(ArrayView<float> q, int row, int j, int y, VerifyParameters s) =>
         s.OneHotQ != 0 ? (j == y ? 1f : 0f) : q[row + j];
 
-    // min(1, p / (eps q)) in double, as Verifier.AcceptanceProbability.
-    private static double Acceptance(float p, float q, float lenience) =>
-        q > 0f ? XMath.Min(1.0, p / ((double)lenience * q)) : p > 0f ? 1.0 : 0.0;
+    // min(1, f(p, eps) / q) in double, as Verifier.AcceptanceProbability and Verifier.Lenient.
+    private static double Acceptance(float p, float q, VerifyParameters s) =>
+        q > 0f ? XMath.Min(1.0, Lenient(p, s) / q) : p > 0f ? 1.0 : 0.0;
+
+    private static double Lenient(float p, VerifyParameters s) =>
+        s.LenienceFunction == (int)Speculative.LenienceFunction.Squared ? p / ((double)s.Lenience * s.Lenience)
+        : s.LenienceFunction == (int)Speculative.LenienceFunction.Exponential ? XMath.Pow((double)p, s.Lenience)
+        : p / (double)s.Lenience;
 
     // p[begin, end) = this thread's slice of Sampler.Distribution(logits[row .. row + vocab)); false,
     // with p unset, when the row holds a NaN or an infinity (argmax of NaNs is arbitrary, and
@@ -148,32 +157,52 @@ internal static class FusedVerifyKernel
         return true;
     }
 
-    // Keeps the tokens at or above the cut key X (see the remarks), renormalised as Sampler.Truncate.
+    // Keeps the tokens at or above the cut key X (see the remarks), renormalised as Sampler.Truncate:
+    // top-k first, then top-p of the mass top-k kept (Hugging Face renormalises between the two).
     private static void Truncate(ArrayView<float> p, int begin, int end, VerifyParameters s, ArrayView<double> shared)
     {
         double positive = 0;
         for (int j = begin; j < end; j++)
             if (p[j] > 0f) positive++;
         positive = Reduce(shared, new Pair(positive, 0), Sum).A;
-        double keep = s.TopK > 0 ? XMath.Min(s.TopK, positive) : positive;
 
+        ulong cut = 0;
+        if (s.TopK > 0 && s.TopK < positive) cut = LargestCut(p, begin, end, s, shared, s.TopK, double.PositiveInfinity);
+        double kept = Mass(p, begin, end, s, shared, cut);
+        // Top-k's set holds mass kept >= top-p * kept, so this cut is at or above top-k's.
+        if (s.TopP < 1f)
+        {
+            cut = LargestCut(p, begin, end, s, shared, double.PositiveInfinity, s.TopP * kept);
+            kept = Mass(p, begin, end, s, shared, cut);
+        }
+        for (int j = begin; j < end; j++)
+            p[j] = p[j] > 0f && Key(p[j], j, s) >= cut ? (float)(p[j] / kept) : 0f;
+    }
+
+    // The largest key X with count(key >= X) >= count or mass(key >= X) >= mass, built bit by bit
+    // from the top (both are monotone in X, so their "or" is too).
+    private static ulong LargestCut(ArrayView<float> p, int begin, int end, VerifyParameters s, ArrayView<double> shared, double count, double mass)
+    {
         ulong cut = 0;
         for (int bit = 29 + s.IndexBits; bit >= 0; bit--)
         {
             ulong candidate = cut | 1UL << bit;
-            double count = 0, mass = 0;
+            double above = 0, held = 0;
             for (int j = begin; j < end; j++)
-                if (p[j] > 0f && Key(p[j], j, s) >= candidate) { count++; mass += p[j]; }
-            var above = Reduce(shared, new Pair(count, mass), Sum);
-            if (above.A >= keep || s.TopP < 1f && above.B >= s.TopP) cut = candidate;
+                if (p[j] > 0f && Key(p[j], j, s) >= candidate) { above++; held += p[j]; }
+            var sums = Reduce(shared, new Pair(above, held), Sum);
+            if (sums.A >= count || sums.B >= mass) cut = candidate;
         }
+        return cut;
+    }
 
-        double kept = 0;
+    // The mass of the positive tokens with key >= cut.
+    private static double Mass(ArrayView<float> p, int begin, int end, VerifyParameters s, ArrayView<double> shared, ulong cut)
+    {
+        double mass = 0;
         for (int j = begin; j < end; j++)
-            if (p[j] > 0f && Key(p[j], j, s) >= cut) kept += p[j];
-        kept = Reduce(shared, new Pair(kept, 0), Sum).A;
-        for (int j = begin; j < end; j++)
-            p[j] = p[j] > 0f && Key(p[j], j, s) >= cut ? (float)(p[j] / kept) : 0f;
+            if (p[j] > 0f && Key(p[j], j, s) >= cut) mass += p[j];
+        return Reduce(shared, new Pair(mass, 0), Sum).A;
     }
 
     private static ulong Key(float p, int j, VerifyParameters s) =>

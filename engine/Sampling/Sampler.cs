@@ -71,12 +71,14 @@ public sealed class Sampler
         return last; // rounding left target just past the end
     }
 
-    // Keeps the top-k tokens, then the smallest prefix of them whose mass reaches top-p, renormalised.
-    // Ties in probability go to the lower token id, as greedy's argmax breaks them, so the kept set
-    // is defined by the values alone (the fused GPU verifier keeps the same one). Sorting the whole
-    // vocabulary cost more than a draft model's forward pass, so only candidates are sorted: the
-    // top k, selected in linear time, and of those the ones above a threshold that already holds
-    // mass top-p.
+    // Keeps the top-k tokens, then the smallest prefix of them whose mass reaches top-p of the mass
+    // top-k kept: Hugging Face renormalises after top-k, so top-p is measured on the distribution
+    // top-k left (with logits log[0.4, 0.3, 0.2, 0.1], top-k 2 and top-p 0.5 keep only the first
+    // token: 0.4 / 0.7 = 0.57 reaches 0.5 alone). The result is renormalised. Ties in probability
+    // go to the lower token id, as greedy's argmax breaks them, so the kept set is defined by the
+    // values alone (the fused GPU verifier keeps the same one). Sorting the whole vocabulary cost
+    // more than a draft model's forward pass, so only candidates are sorted: the top k, selected in
+    // linear time, and of those the ones above a threshold that already holds the top-p mass.
     private void Truncate(Span<float> probabilities)
     {
         int n = 0;
@@ -88,7 +90,8 @@ public sealed class Sampler
             SelectSmallest(candidates, Settings.TopK);
             candidates = candidates[..Settings.TopK];
         }
-        if (Settings.TopP < 1f) candidates = candidates[..HoldingMass(candidates, Settings.TopP)];
+        double nucleus = Settings.TopP < 1f ? Settings.TopP * Mass(candidates) : double.PositiveInfinity;
+        if (Settings.TopP < 1f) candidates = candidates[..HoldingMass(candidates, nucleus)];
         candidates.Sort();
         int keep = candidates.Length;
         if (Settings.TopP < 1f)
@@ -97,13 +100,19 @@ public sealed class Sampler
             for (int j = 0; j < keep; j++)
             {
                 cumulative += Probability(candidates[j]);
-                if (cumulative >= Settings.TopP) { keep = j + 1; break; }
+                if (cumulative >= nucleus) { keep = j + 1; break; }
             }
         }
-        double kept = 0;
-        for (int j = 0; j < keep; j++) kept += Probability(candidates[j]);
+        double kept = Mass(candidates[..keep]);
         probabilities.Clear();
         for (int j = 0; j < keep; j++) probabilities[(int)(uint)candidates[j]] = (float)(Probability(candidates[j]) / kept);
+    }
+
+    private static double Mass(ReadOnlySpan<ulong> keys)
+    {
+        double mass = 0;
+        foreach (ulong key in keys) mass += Probability(key);
+        return mass;
     }
 
     // Reorders keys so that the k smallest come first, in any order (quickselect).
@@ -136,7 +145,7 @@ public sealed class Sampler
     // Moves to the front the keys whose probability is at least a threshold t, lowered 16-fold at a
     // time, where those keys first hold mass `mass` (or all of them); returns how many. They are a
     // prefix of the sorted order, so the top-p prefix lies within them.
-    private static int HoldingMass(Span<ulong> keys, float mass)
+    private static int HoldingMass(Span<ulong> keys, double mass)
     {
         float threshold = 0f;
         foreach (ulong key in keys) threshold = Math.Max(threshold, Probability(key));

@@ -2,8 +2,8 @@ namespace DistillSpec.Sampling;
 
 /// <summary>
 /// How logits become the distribution a token is drawn from, in Hugging Face's order:
-/// temperature, then top-k, then top-p. Temperature 0 means greedy (a one-hot at the argmax), and
-/// so does any temperature below <see cref="GreedyBelow"/>.
+/// temperature, then top-k, then top-p measured on the distribution top-k left (renormalised).
+/// Temperature 0 means greedy (a one-hot at the argmax), and so does any temperature below <see cref="GreedyBelow"/>.
 /// </summary>
 public sealed record SamplingSettings
 {

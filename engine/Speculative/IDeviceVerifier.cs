@@ -23,8 +23,9 @@ public interface IDeviceVerifier : IDisposable
     /// greedy decoding the one-hot at each drafted id, which an implementation may rely on).</param>
     /// <param name="drafted">(gamma) the drafted ids.</param>
     /// <param name="uniforms">(gamma+1) as for Verifier.Verify.</param>
+    /// <param name="lenience">eps, and <paramref name="function"/> f, of Verifier.AcceptanceProbability.</param>
     /// <param name="overlaps">(at least gamma) receives sum_y min(p, q) at each position up to and
     /// including the first rejection; later entries are left alone.</param>
     Verdict Verify(Tensor targetLogits, int vocab, ReadOnlySpan<float> q, ReadOnlySpan<int> drafted, ReadOnlySpan<double> uniforms,
-        SamplingSettings settings, float lenience, Span<double> overlaps);
+        SamplingSettings settings, float lenience, LenienceFunction function, Span<double> overlaps);
 }

@@ -224,7 +224,7 @@ public sealed partial class SpeculativeDecoder : IDisposable
         var p = _p.AsSpan(0, k * v);
         for (int i = 0; i < k; i++) _sampler.Distribution(logits.Slice(i * v, v), p.Slice(i * v, v));
         for (int i = 0; i < k; i++) _uniforms[i] = _sampler.NextUniform();
-        var verdict = Verifier.Verify(p, q, block[1..], _uniforms.AsSpan(0, k), _options.Lenience, _residual);
+        var verdict = Verifier.Verify(p, q, block[1..], _uniforms.AsSpan(0, k), _options.Lenience, _options.LenienceFunction, _residual);
 
         int tested = Tested(verdict, drafted);
         for (int i = 0; i < tested; i++) _overlaps[i] = Verifier.Overlap(p.Slice(i * v, v), q.Slice(i * v, v));
@@ -244,7 +244,7 @@ public sealed partial class SpeculativeDecoder : IDisposable
         for (int i = 0; i < k; i++) _uniforms[i] = _sampler.NextUniform();
         Verdict verdict;
         using (KernelProfiler.Phase(_profiler, "sample"))
-            verdict = _deviceVerifier!.Verify(logits, _vocab, q, block[1..], _uniforms.AsSpan(0, k), _sampler.Settings, _options.Lenience, _overlaps);
+            verdict = _deviceVerifier!.Verify(logits, _vocab, q, block[1..], _uniforms.AsSpan(0, k), _sampler.Settings, _options.Lenience, _options.LenienceFunction, _overlaps);
         stats.TargetCall(Stopwatch.GetElapsedTime(t0));
         if (verdict.Next == IDeviceVerifier.NonFiniteLogits && (uint)verdict.Accepted < (uint)k)
             throw new NonFiniteLogitsException("target", start + verdict.Accepted, value: null);

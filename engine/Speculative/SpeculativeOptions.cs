@@ -15,8 +15,11 @@ public sealed record SpeculativeOptions
     /// <summary>Grow gamma by 1 after a fully accepted round, shrink it by 1 when the first draft is rejected.</summary>
     public bool Adaptive { get; init; }
 
-    /// <summary>eps in (0, 1]: accept when u &lt; p/(eps q); 1 = lossless.</summary>
+    /// <summary>eps in (0, 1]: accept when u &lt; f(p, eps)/q, p/(eps q) under the default LenienceFunction; 1 = lossless.</summary>
     public float Lenience { get; init; } = 1f;
+
+    /// <summary>f in the lenient test; Linear (p/eps) unless set.</summary>
+    public LenienceFunction LenienceFunction { get; init; } = LenienceFunction.Linear;
 
     /// <summary>
     /// Past a few tokens a longer draft only wastes draft passes (acceptance decays geometrically);
@@ -31,6 +34,7 @@ public sealed record SpeculativeOptions
         if (DraftMin < 0 || DraftMin > DraftMax) throw new ArgumentOutOfRangeException(nameof(DraftMin), DraftMin, $"DraftMin must be in [0, DraftMax = {DraftMax}]");
         if (!(DraftPMin >= 0f && DraftPMin < 1f)) throw new ArgumentOutOfRangeException(nameof(DraftPMin), DraftPMin, "DraftPMin must be in [0, 1) (0 = off)");
         if (!(Lenience > 0f && Lenience <= 1f)) throw new ArgumentOutOfRangeException(nameof(Lenience), Lenience, "Lenience must be in (0, 1] (1 = lossless)");
+        if (!Enum.IsDefined(LenienceFunction)) throw new ArgumentOutOfRangeException(nameof(LenienceFunction), LenienceFunction, "LenienceFunction must be Linear, Squared or Exponential");
         return this;
     }
 }

@@ -15,10 +15,11 @@ public static class Verifier
     /// p is (gamma+1, vocab): the target at each drafted position plus the one after the last draft.
     /// q is (gamma, vocab): the draft's distributions the drafted tokens (gamma) were drawn from.
     /// uniforms (gamma+1) lie in [0, 1): uniforms[i] tests draft i, uniforms[gamma] draws the
-    /// replacement (residual) or the bonus token (p row gamma). residual (vocab) is scratch.
+    /// replacement (residual) or the bonus token (p row gamma). lenience and function set the test
+    /// (<see cref="AcceptanceProbability"/>); residual (vocab) is scratch.
     /// </summary>
     public static Verdict Verify(ReadOnlySpan<float> p, ReadOnlySpan<float> q, ReadOnlySpan<int> drafted,
-        ReadOnlySpan<double> uniforms, float lenience, Span<float> residual)
+        ReadOnlySpan<double> uniforms, float lenience, LenienceFunction function, Span<float> residual)
     {
         int gamma = drafted.Length, v = residual.Length;
         if (p.Length != (gamma + 1) * v || q.Length != gamma * v || uniforms.Length != gamma + 1)
@@ -31,20 +32,34 @@ public static class Verifier
             int y = drafted[i];
             // u is in [0, 1), so u < ratio accepts with probability exactly ratio and never accepts
             // a token the target gives no mass.
-            if (uniforms[i] < AcceptanceProbability(pi[y], qi[y], lenience)) continue;
+            if (uniforms[i] < AcceptanceProbability(pi[y], qi[y], lenience, function)) continue;
             Residual(pi, qi, residual);
             return new Verdict(i, Sampler.Draw(residual, uniforms[gamma]));
         }
         return new Verdict(gamma, Sampler.Draw(p.Slice(gamma * v, v), uniforms[gamma]));
     }
 
-    /// <summary>min(1, p(y) / (eps q(y))).</summary>
-    public static double AcceptanceProbability(float p, float q, float lenience) =>
-        q > 0f ? Math.Min(1.0, p / ((double)lenience * q)) : p > 0f ? 1.0 : 0.0;
+    /// <summary>
+    /// min(1, f(p(y), eps) / q(y)) for the lenience function f; every f at eps = 1 gives the
+    /// lossless min(1, p(y) / q(y)), and none accepts a token the target gives no mass.
+    /// </summary>
+    public static double AcceptanceProbability(float p, float q, float lenience, LenienceFunction function) =>
+        q > 0f ? Math.Min(1.0, Lenient(p, lenience, function) / q) : p > 0f ? 1.0 : 0.0;
+
+    /// <summary>f(p, eps): p / eps, p / eps^2 or p^eps.</summary>
+    internal static double Lenient(float p, float lenience, LenienceFunction function) => function switch
+    {
+        LenienceFunction.Linear => p / (double)lenience,
+        LenienceFunction.Squared => p / ((double)lenience * lenience),
+        LenienceFunction.Exponential => Math.Pow(p, lenience),
+        _ => throw new ArgumentOutOfRangeException(nameof(function), function, "not a lenience function"),
+    };
 
     /// <summary>
-    /// residual = max(0, p - q) / Z. When p &lt;= q everywhere (possible only by rounding, as both
-    /// sum to 1) there is nothing to renormalise and residual = p.
+    /// residual = max(0, p - q) / Z, the replacement's distribution under every lenience function
+    /// (DistillSpec keeps the lossless residual; lenience only changes how often it is used). A
+    /// rejection needs f(p(y)) &lt; q(y), so p(y) &lt; q(y) and Z &gt; 0. When p &lt;= q everywhere
+    /// (possible only by rounding, as both sum to 1) there is nothing to renormalise and residual = p.
     /// </summary>
     public static void Residual(ReadOnlySpan<float> p, ReadOnlySpan<float> q, Span<float> residual)
     {

@@ -1,7 +1,10 @@
 using DistillSpec.Backends;
 using DistillSpec.Models;
+using DistillSpec.Sampling;
+using DistillSpec.Speculative;
 using DistillSpec.Tests.Kernels;
 using DistillSpec.Tests.Models;
+using DistillSpec.Tests.Sampling;
 
 namespace DistillSpec.Tests.Backends;
 
@@ -110,6 +113,30 @@ public class BackendOpsTests
         Compare(b, [RandomArray(3 * 5), RandomArray(10 * 5)], (be, t) => be.AddRows(t[0], t[1], 4, 3, 5), 0);
         Compare(b, [RandomArray(4 * 6), RandomArray(10 * 6)], (be, t) => be.CopyRows(t[0], 1, t[1], 5, 3, 6), 1, 0f);
         Compare(b, [RandomArray(4 * 6)], (be, t) => be.CopyRows(t[0], 3, t[0], 0, 1, 6), 0, 0f);
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void SamplingMeasuresTopPOnWhatTopKLeft(string name)
+    {
+        // The backend's own sampler and verifier where it has them (the logits stay on the device),
+        // the host Sampler otherwise. After top-k 2 the first token holds 0.57 >= top-p 0.5, so it
+        // is the only one kept: every uniform draws it, and a draft of token 1 always fails.
+        var b = Get(name);
+        var settings = TopKThenTopP.Settings;
+        var host = new float[4];
+        new Sampler(settings, 4, 0).Distribution(TopKThenTopP.Logits, host);
+        Assert.Equal(TopKThenTopP.Expected, host);
+        using var sampler = b.CreateSampler(settings);
+        using var verifier = b.CreateVerifier();
+        using var logits = b.Upload([.. TopKThenTopP.Logits, .. TopKThenTopP.Logits]);
+        float[] q = [0.25f, 0.25f, 0.25f, 0.25f];
+        foreach (double u in new[] { 0.0, 0.3, 0.55, 0.7, 0.999 })
+        {
+            Assert.Equal(0, sampler?.Sample(logits, 4, u) ?? Sampler.Draw(host, u));
+            var verdict = verifier?.Verify(logits, 4, q, [1], [u, u], settings, 1f, LenienceFunction.Linear, new double[1])
+                          ?? Verifier.Verify([.. host, .. host], q, [1], [u, u], 1f, LenienceFunction.Linear, new float[4]);
+            Assert.Equal(new Verdict(0, 0), verdict);
+        }
     }
 
     public static TheoryData<string, WeightFormat, string> ForwardCases

@@ -21,27 +21,30 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
 
     public static TheoryData<string> Settings => new()
     {
-        "sample", "greedy", "greedy-lenient", "lenient", "top-k", "top-p", "top-k-top-p-lenient", "top-k-ties", "greedy-ties",
+        "sample", "greedy", "greedy-lenient", "lenient", "lenient-sq", "top-k", "top-p", "top-k-top-p-lenient", "lenient-exp",
+        "top-k-ties", "greedy-ties",
     };
 
-    private static (SamplingSettings Settings, float Lenience, bool Grid) Named(string name) => name switch
+    private static (SamplingSettings Settings, float Lenience, LenienceFunction Function, bool Grid) Named(string name) => name switch
     {
-        "sample" => (new SamplingSettings { Temperature = 1f }, 1f, false),
-        "greedy" => (SamplingSettings.GreedyDecoding, 1f, false),
-        "greedy-lenient" => (SamplingSettings.GreedyDecoding, 0.3f, false),
-        "lenient" => (new SamplingSettings { Temperature = 0.8f }, 0.5f, false),
-        "top-k" => (new SamplingSettings { Temperature = 1.2f, TopK = 5 }, 1f, false),
-        "top-p" => (new SamplingSettings { Temperature = 0.7f, TopP = 0.8f }, 1f, false),
-        "top-k-top-p-lenient" => (new SamplingSettings { Temperature = 1f, TopK = 12, TopP = 0.9f }, 0.7f, false),
-        "top-k-ties" => (new SamplingSettings { Temperature = 1f, TopK = 4, TopP = 0.95f }, 1f, true),
-        "greedy-ties" => (SamplingSettings.GreedyDecoding, 1f, true),
+        "sample" => (new SamplingSettings { Temperature = 1f }, 1f, LenienceFunction.Linear, false),
+        "greedy" => (SamplingSettings.GreedyDecoding, 1f, LenienceFunction.Linear, false),
+        "greedy-lenient" => (SamplingSettings.GreedyDecoding, 0.3f, LenienceFunction.Linear, false),
+        "lenient" => (new SamplingSettings { Temperature = 0.8f }, 0.5f, LenienceFunction.Linear, false),
+        "lenient-sq" => (new SamplingSettings { Temperature = 0.8f }, 0.8f, LenienceFunction.Squared, false),
+        "top-k" => (new SamplingSettings { Temperature = 1.2f, TopK = 5 }, 1f, LenienceFunction.Linear, false),
+        "top-p" => (new SamplingSettings { Temperature = 0.7f, TopP = 0.8f }, 1f, LenienceFunction.Linear, false),
+        "top-k-top-p-lenient" => (new SamplingSettings { Temperature = 1f, TopK = 12, TopP = 0.9f }, 0.7f, LenienceFunction.Linear, false),
+        "lenient-exp" => (new SamplingSettings { Temperature = 1f }, 0.6f, LenienceFunction.Exponential, false),
+        "top-k-ties" => (new SamplingSettings { Temperature = 1f, TopK = 4, TopP = 0.95f }, 1f, LenienceFunction.Linear, true),
+        "greedy-ties" => (SamplingSettings.GreedyDecoding, 1f, LenienceFunction.Linear, true),
         _ => throw new ArgumentException(name),
     };
 
     [Theory, MemberData(nameof(Settings))]
     public void DecidesAsTheHostVerifierOnRandomCases(string name)
     {
-        var (settings, lenience, grid) = Named(name);
+        var (settings, lenience, function, grid) = Named(name);
         var rng = new Random(name.Aggregate(17, (h, ch) => h * 31 + ch));
         int compared = 0, setAside = 0, all = 0, first = 0, middle = 0;
         // Vocabularies below, at and above one slice per thread; gamma 1..4.
@@ -52,13 +55,13 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
                 int gamma = 1 + c % 4;
                 float noise = new[] { 0f, 0.3f, 1f, 3f }[c % 4];
                 var x = RandomCase(rng, vocab, gamma, noise, settings, grid);
-                var expected = Verifier.Verify(x.P, x.Q, x.Drafted, x.Uniforms, lenience, new float[vocab]);
-                if (Fragile(x, settings, lenience, expected)) { setAside++; continue; }
+                var expected = Verifier.Verify(x.P, x.Q, x.Drafted, x.Uniforms, lenience, function, new float[vocab]);
+                if (Fragile(x, settings, lenience, function, expected)) { setAside++; continue; }
 
                 using var verifier = new DeviceVerifier(backend);
                 using var logits = backend.Upload(x.Logits);
                 var overlaps = new double[gamma];
-                var actual = verifier.Verify(logits, vocab, x.Q, x.Drafted, x.Uniforms, settings, lenience, overlaps);
+                var actual = verifier.Verify(logits, vocab, x.Q, x.Drafted, x.Uniforms, settings, lenience, function, overlaps);
                 Assert.True(expected == actual, $"{name}, vocab {vocab}, case {c}: host {expected}, device {actual}");
                 int tested = expected.Accepted < gamma ? expected.Accepted + 1 : gamma;
                 for (int i = 0; i < tested; i++)
@@ -103,10 +106,10 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
                 else for (int t = 0; t < vocab; t++) q[i * vocab + t] = t == drafted[i] ? 1.3f * p[i * vocab + t] : t == 0 ? 0f : p[i * vocab + t];
             }
             double[] uniforms = [.. Enumerable.Range(0, gamma).Select(i => i < rejectAt ? 0.1 : 0.95), 0.3];
-            var expected = Verifier.Verify(p, q, drafted, uniforms, lenience, new float[vocab]);
+            var expected = Verifier.Verify(p, q, drafted, uniforms, lenience, LenienceFunction.Linear, new float[vocab]);
             if (lenience == 1f || settings.Greedy) Assert.Equal(rejectAt, expected.Accepted);
             var overlaps = new double[gamma];
-            Assert.Equal(expected, verifier.Verify(device, vocab, q, drafted, uniforms, settings, lenience, overlaps));
+            Assert.Equal(expected, verifier.Verify(device, vocab, q, drafted, uniforms, settings, lenience, LenienceFunction.Linear, overlaps));
         }
     }
 
@@ -117,9 +120,9 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
         using var verifier = new DeviceVerifier(backend);
         using var logits = backend.Allocate(2 * 4);
         var settings = new SamplingSettings();
-        Assert.Throws<ArgumentException>(() => verifier.Verify(new CpuTensor(8), 4, new float[4], [0], [0.5, 0.5], settings, 1f, new double[1]));
-        Assert.Throws<ArgumentException>(() => verifier.Verify(logits, 4, new float[3], [0], [0.5, 0.5], settings, 1f, new double[1]));
-        Assert.Throws<ArgumentOutOfRangeException>(() => verifier.Verify(logits, 4, new float[4], [4], [0.5, 0.5], settings, 1f, new double[1]));
+        Assert.Throws<ArgumentException>(() => verifier.Verify(new CpuTensor(8), 4, new float[4], [0], [0.5, 0.5], settings, 1f, LenienceFunction.Linear, new double[1]));
+        Assert.Throws<ArgumentException>(() => verifier.Verify(logits, 4, new float[3], [0], [0.5, 0.5], settings, 1f, LenienceFunction.Linear, new double[1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => verifier.Verify(logits, 4, new float[4], [4], [0.5, 0.5], settings, 1f, LenienceFunction.Linear, new double[1]));
         using IBackend simd = new SimdBackend(1);
         Assert.Null(simd.CreateVerifier());
         using var onDevice = backend.CreateVerifier();
@@ -153,14 +156,14 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
     }
 
     // True when last-bit differences in p could change the verdict (see the class summary).
-    private static bool Fragile(Case x, SamplingSettings settings, float lenience, Verdict verdict)
+    private static bool Fragile(Case x, SamplingSettings settings, float lenience, LenienceFunction function, Verdict verdict)
     {
         int gamma = x.Drafted.Length, vocab = x.P.Length / (gamma + 1);
         int tested = verdict.Accepted < gamma ? verdict.Accepted + 1 : gamma;
         for (int i = 0; i < tested; i++)
         {
             int y = x.Drafted[i];
-            double ratio = Verifier.AcceptanceProbability(x.P[i * vocab + y], x.Q[i * vocab + y], lenience);
+            double ratio = Verifier.AcceptanceProbability(x.P[i * vocab + y], x.Q[i * vocab + y], lenience, function);
             if (ratio > 0 && Math.Abs(x.Uniforms[i] - ratio) < Margin) return true;
         }
         int drawRow = verdict.Accepted < gamma ? verdict.Accepted : gamma;
@@ -185,8 +188,8 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
         return false;
     }
 
-    // The top-k/top-p cut of one row: a prefix mass near top-p, or unequal but nearly equal
-    // probabilities on either side of the cut.
+    // The top-k/top-p cut of one row: a prefix mass near top-p of the top-k mass, or unequal but
+    // nearly equal probabilities on either side of the cut.
     private static bool CutIsFragile(ReadOnlySpan<float> logits, SamplingSettings settings)
     {
         if (settings.Greedy || !(settings.TopK > 0 || settings.TopP < 1f)) return false;
@@ -194,12 +197,12 @@ public class DeviceVerifierTests(CpuAcceleratorFixture gpu)
         new Sampler(new SamplingSettings { Temperature = settings.Temperature }, logits.Length, 0).Distribution(logits, full);
         var sorted = full.Where(v => v > 0).OrderByDescending(v => v).ToArray();
         int keep = settings.TopK > 0 ? Math.Min(settings.TopK, sorted.Length) : sorted.Length;
-        double cumulative = 0;
+        double nucleus = settings.TopP * sorted.Take(keep).Sum(v => (double)v), cumulative = 0;
         for (int j = 0; j < keep; j++)
         {
             cumulative += sorted[j];
-            if (settings.TopP < 1f && Math.Abs(cumulative - settings.TopP) < Margin) return true;
-            if (settings.TopP < 1f && cumulative >= settings.TopP) { keep = j + 1; break; }
+            if (settings.TopP < 1f && Math.Abs(cumulative - nucleus) < Margin) return true;
+            if (settings.TopP < 1f && cumulative >= nucleus) { keep = j + 1; break; }
         }
         if (keep == sorted.Length) return false;
         float inside = sorted[keep - 1], outside = sorted[keep];

@@ -68,10 +68,11 @@ public class SamplerTests
             if (topK > 0) order = order.Take(topK).ToList();
             if (topP < 1f)
             {
-                double cumulative = 0;
+                // Top-p of the distribution top-k left, renormalised.
+                double topKMass = order.Sum(i => (double)full[i]), cumulative = 0;
                 int keep = order.Count;
                 for (int j = 0; j < order.Count; j++)
-                    if ((cumulative += full[order[j]]) >= topP) { keep = j + 1; break; }
+                    if ((cumulative += full[order[j]] / topKMass) >= topP) { keep = j + 1; break; }
                 order = order.Take(keep).ToList();
             }
             double kept = order.Sum(i => (double)full[i]);
@@ -97,6 +98,16 @@ public class SamplerTests
         Assert.Equal(0f, p[0] + p[3] + p[4]);
         var single = Distribution(new SamplingSettings { TopP = 0.5f });
         Assert.Equal(1f, single[1], 6);
+    }
+
+    [Fact]
+    public void TopPIsMeasuredOnTheDistributionTopKLeft()
+    {
+        // After top-k 2: 0.4 / 0.7 = 0.571 and 0.3 / 0.7 = 0.429; the first alone reaches top-p 0.5,
+        // though its mass before renormalising, 0.4, does not.
+        var p = new float[4];
+        new Sampler(TopKThenTopP.Settings, 4, 0).Distribution(TopKThenTopP.Logits, p);
+        Assert.Equal(TopKThenTopP.Expected, p);
     }
 
     [Fact]
@@ -161,6 +172,14 @@ public class SamplerTests
     }
 }
 
+
+/// <summary>The case every sampler implementation is checked on: logits log[0.4, 0.3, 0.2, 0.1], top-k 2, top-p 0.5.</summary>
+internal static class TopKThenTopP
+{
+    public static readonly float[] Logits = [MathF.Log(0.4f), MathF.Log(0.3f), MathF.Log(0.2f), MathF.Log(0.1f)];
+    public static readonly SamplingSettings Settings = new() { TopK = 2, TopP = 0.5f };
+    public static readonly float[] Expected = [1f, 0f, 0f, 0f];
+}
 
 public class SoftmaxTests
 {

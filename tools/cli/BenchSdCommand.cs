@@ -70,9 +70,10 @@ internal static class BenchSdCommand
 
         // Redirected output has no terminal width; keep table rows on one line for files and logs.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
-        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Path}[/], draft [bold]{pair.Draft.Path}[/], {prompts.Count} prompts x {n} tokens, {pair.Devices}");
+        string function = r.GetValue(draftOptions.LenienceFunction)!;
+        AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Path}[/], draft [bold]{pair.Draft.Path}[/], {prompts.Count} prompts x {n} tokens, lenience function {function}, {pair.Devices}");
         AnsiConsole.Write(Table(rows));
-        IO.AtomicFile.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), rows),
+        IO.AtomicFile.WriteAllText(output, JsonSerializer.Serialize(Report(pair, prompts.Count, n, r.GetValue(common.TopK), r.GetValue(common.TopP), function, rows),
             new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower }));
         AnsiConsole.MarkupLineInterpolated($"wrote {output}");
         if (plotPath is not null)
@@ -101,7 +102,7 @@ internal static class BenchSdCommand
         return table;
     }
 
-    private static object Report(SpeculativePair pair, int prompts, int tokens, int topK, float topP, List<Row> rows) => new
+    private static object Report(SpeculativePair pair, int prompts, int tokens, int topK, float topP, string lenienceFunction, List<Row> rows) => new
     {
         Target = pair.Target.Path,
         Draft = pair.Draft.Path,
@@ -112,6 +113,7 @@ internal static class BenchSdCommand
         TokensPerPrompt = tokens,
         TopK = topK,
         TopP = topP,
+        LenienceFunction = lenienceFunction,
         Rows = rows.Select(x => new
         {
             x.Gamma,

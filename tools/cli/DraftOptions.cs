@@ -12,6 +12,11 @@ internal sealed class DraftOptions
     public Option<bool> Adaptive { get; } = new("--adaptive") { Description = "grow gamma after fully accepted rounds, shrink it after a rejected first draft" };
     public Option<string> Device { get; } = CommonOptions.DeviceOption("--device-draft", "the draft's device (the usual pairing: target on the GPU, draft on the CPU)", "cpu");
     public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "keep generating past end-of-sequence tokens" };
+    public Option<string> LenienceFunction { get; } = new("--lenience-fn")
+    {
+        Description = $"lenience function f of the lossy test u < f(p, eps)/q: lin = p/eps, sq = p/eps^2, exp = p^eps ({LenienceFunctionNames.Choices})",
+        DefaultValueFactory = _ => "lin",
+    };
     public Option<string?> WeightFormat { get; } = new("--weight-format-draft") { Description = "the draft's weight storage: f32, bf16 or q8_0 (default: the target's --weight-format); losslessness does not depend on it" };
 
     public void AddTo(Command command, bool withDraftMax = true)
@@ -27,6 +32,8 @@ internal sealed class DraftOptions
         command.Options.Add(IgnoreEos);
         command.Options.Add(Device);
         command.Options.Add(WeightFormat);
+        command.Options.Add(LenienceFunction);
+        CommonOptions.Check(LenienceFunction, LenienceFunctionNames.IsName, $"--lenience-fn must be one of {LenienceFunctionNames.Choices}");
         CommonOptions.Check(WeightFormat, f => f is null || Backends.WeightFormats.Names.Contains(f), "--weight-format-draft must be f32, bf16 or q8_0");
         CommonOptions.Check(DraftPMin, p => p >= 0 && p < 1, "--draft-p-min must be in [0, 1)");
     }
@@ -37,6 +44,7 @@ internal sealed class DraftOptions
         DraftPMin = r.GetValue(DraftPMin),
         Adaptive = r.GetValue(Adaptive),
         Lenience = lenience,
+        LenienceFunction = LenienceFunctionNames.Parse(r.GetValue(LenienceFunction)!, "--lenience-fn"),
     }.Validate();
 
     public Backends.WeightFormat Format(ParseResult r, Backends.WeightFormat target) =>

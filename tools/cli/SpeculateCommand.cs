@@ -11,7 +11,7 @@ internal static class SpeculateCommand
         var common = new CommonOptions();
         var draft = new DraftOptions();
         var profile = new ProfileOption();
-        var lenience = new Option<float>("--lenience") { Description = "eps in (0, 1]: accept when u < p/(eps q); 1 = lossless", DefaultValueFactory = _ => 1f };
+        var lenience = new Option<float>("--lenience") { Description = "eps in (0, 1]: accept when u < f(p, eps)/q (f from --lenience-fn; lin: p/eps); 1 = lossless", DefaultValueFactory = _ => 1f };
         var statsJson = new Option<string?>("--stats-json") { Description = "also write the measures to this JSON file" };
         var command = new Command("speculate", "generate with a target model and a draft (speculative decoding), then report acceptance and speed-up");
         common.AddTo(command);
@@ -51,7 +51,7 @@ internal static class SpeculateCommand
         AnsiConsole.WriteLine();
         AnsiConsole.MarkupLineInterpolated($"target [bold]{pair.Target.Path}[/], draft [bold]{pair.Draft.Path}[/], {pair.Devices}");
         string drafting = $"gamma {speculation.DraftMax}{(speculation.Adaptive ? " adaptive" : "")}{(speculation.DraftPMin > 0 ? $", draft-p-min {speculation.DraftPMin}" : "")}";
-        AnsiConsole.MarkupLineInterpolated($"settings: {Describe(options.Sampling)}, {drafting}, lenience {speculation.Lenience}, finished by {stats!.FinishReason}");
+        AnsiConsole.MarkupLineInterpolated($"settings: {Describe(options.Sampling)}, {drafting}, lenience {speculation.Lenience} ({LenienceFunctionNames.Name(speculation.LenienceFunction)}), finished by {stats!.FinishReason}");
         AnsiConsole.Write(StatsTable.Create(stats.Speculative!));
         if (report is not null) Console.Write(report);
         if (statsJson is not null) WriteStats(statsJson, stats.Speculative!);

@@ -6,13 +6,13 @@ using DistillSpec.Speculative;
 namespace DistillSpec.Cli.Reproduce;
 
 /// <summary>
-/// Measures of one (task, draft, temperature, gamma, lenience) cell, summed over the task's prompts,
+/// Measures of one (task, draft, temperature, gamma, lenience and its function) cell, summed over the task's prompts,
 /// and the median over prompts of each prompt's wall-clock speed-up: on a shared machine a burst
 /// of noise slows a few prompts' runs several-fold, which moves a ratio of summed times but not
 /// the median. Quality (lossy cells only) is the target's NLL per token of the output.
 /// </summary>
-internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, SpeculativeStats Stats, Quality? Quality,
-    double Speedup);
+internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, LenienceFunction LenienceFunction,
+    SpeculativeStats Stats, Quality? Quality, double Speedup);
 
 /// <summary>
 /// Mean target NLL per generated token over prompts, with a 95% confidence interval, and its paired
@@ -47,10 +47,10 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
 
     /// <summary>Speed over speedPrompts; with qualityPrompts, quality over those (the speed runs' outputs reused).</summary>
     public Cell Run(string task, string draftName, Transformer draft, List<int[]> speedPrompts, float temperature, int gamma, float lenience,
-        List<int[]>? qualityPrompts = null)
+        LenienceFunction function, List<int[]>? qualityPrompts = null)
     {
         var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
-        var options = new SpeculativeOptions { DraftMax = gamma, Lenience = lenience }.Validate();
+        var options = new SpeculativeOptions { DraftMax = gamma, Lenience = lenience, LenienceFunction = function }.Validate();
         using var decoder = new SpeculativeDecoder(target.Transformer, draft, settings, options, seed);
         var runs = new List<SpeculativeStats>();
         var nll = new List<double>();
@@ -73,7 +73,7 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
         }
         var speedups = runs.Select(r => r.Speedup ?? double.NaN).Order().ToList();
         double median = speedups.Count % 2 == 1 ? speedups[speedups.Count / 2] : (speedups[speedups.Count / 2 - 1] + speedups[speedups.Count / 2]) / 2;
-        return new Cell(task, draftName, temperature, gamma, lenience, SpeculativeStats.Combine(runs), quality, median);
+        return new Cell(task, draftName, temperature, gamma, lenience, function, SpeculativeStats.Combine(runs), quality, median);
     }
 
     /// <summary>The target's own samples scored by itself, per prompt (seeded as the cells are): what lossy decoding gives up from.</summary>

@@ -142,29 +142,33 @@ internal sealed class Report(ReproduceCommand.Settings s, List<DraftEntry> draft
                           $"speed over the first {s.PromptCount}. Target-only sampling of the same prompts and seeds scores {F(targetOnly.Nll, "F3")}; " +
                           "the change column is the mean of the per-prompt differences from it, which cancels the prompts' own difficulty. " +
                           "Intervals are 95% (1.96 standard errors); a lossless cell's change interval should hold 0.").AppendLine();
-            md.AppendLine("| draft | eps | acceptance | tau | speed-up | target NLL / token | change from target-only |").AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine("Lenience functions: the draft is accepted when u < f(p, eps) / q, with lin f = p / eps, sq f = p / eps^2 and exp f = p^eps.").AppendLine();
+            md.AppendLine("| draft | f | eps | acceptance | tau | speed-up | target NLL / token | change from target-only |").AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
             foreach (var c in lossy)
-                md.AppendLine($"| {c.Draft} | {c.Lenience.ToString(CultureInfo.InvariantCulture)} | {F(c.Stats.EmpiricalAcceptance)} | {F(c.Stats.BlockEfficiency)} | {F(c.Speedup)}x | " +
-                              $"{F(c.Quality!.Nll, "F3")} ± {F(c.Quality.NllHalfWidth, "F3")} | {Signed(c.Quality.Delta)} ± {F(c.Quality.DeltaHalfWidth, "F3")} |");
+                md.AppendLine($"| {c.Draft} | {LenienceFunctionNames.Name(c.LenienceFunction)} | {c.Lenience.ToString(CultureInfo.InvariantCulture)} | {F(c.Stats.EmpiricalAcceptance)} | " +
+                              $"{F(c.Stats.BlockEfficiency)} | {F(c.Speedup)}x | {F(c.Quality!.Nll, "F3")} ± {F(c.Quality.NllHalfWidth, "F3")} | " +
+                              $"{Signed(c.Quality.Delta)} ± {F(c.Quality.DeltaHalfWidth, "F3")} |");
             string plot = $"{stem}-lossy.png";
             QualityPlot.Write(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(s.Output))!, plot),
-                lossy.GroupBy(c => c.Draft).Select(g => new QualitySeries(g.Key, [.. g.Select(c => (double)c.Lenience)], [.. g.Select(c => c.Speedup)],
-                    [.. g.Select(c => c.Quality!.Delta)], [.. g.Select(c => c.Quality!.DeltaHalfWidth)])).ToList());
+                lossy.GroupBy(c => (c.Draft, c.LenienceFunction)).Select(g => new QualitySeries(Series(g.Key), [.. g.Select(c => (double)c.Lenience)],
+                    [.. g.Select(c => c.Speedup)], [.. g.Select(c => c.Quality!.Delta)], [.. g.Select(c => c.Quality!.DeltaHalfWidth)])).ToList());
             md.AppendLine().AppendLine($"![quality change against speed-up, one point per lenience]({plot})").AppendLine();
         }
         IO.AtomicFile.WriteAllText(s.Output + ".md", md.ToString());
         IO.AtomicFile.WriteAllText(s.Output + ".json", JsonSerializer.Serialize(Json(), new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    private static string Series((string Draft, Speculative.LenienceFunction Function) key) => $"{key.Draft} f_{LenienceFunctionNames.Name(key.Function)}";
+
     private object Json() => new
     {
-        settings = new { s.Weights, tasks = s.Tasks.Select(t => new { t.Task, t.Prompts }), s.PromptCount, s.Tokens, s.Gammas, s.Lenience, s.LossyPrompts, s.LossyGamma, s.Threads, s.Seed },
+        settings = new { s.Weights, tasks = s.Tasks.Select(t => new { t.Task, t.Prompts }), s.PromptCount, s.Tokens, s.Gammas, s.Lenience, LenienceFunctions = s.LenienceFunctions.Select(LenienceFunctionNames.Name), s.LossyPrompts, s.LossyGamma, s.Threads, s.Seed },
         elapsed_minutes = elapsed.TotalMinutes,
         target_only_nll = targetOnly.Nll,
         verdicts = Verdicts().ToArray(),
         cells = cells.Select(c => new
         {
-            c.Task, c.Draft, c.Temperature, c.Gamma, c.Lenience,
+            c.Task, c.Draft, c.Temperature, c.Gamma, c.Lenience, lenience_function = LenienceFunctionNames.Name(c.LenienceFunction),
             alpha = Finite(c.Stats.Alpha), accepted_over_drafted = Finite(c.Stats.EmpiricalAcceptance), tau = Finite(c.Stats.BlockEfficiency),
             tau_theory = Finite(c.Stats.TheoreticalBlockEfficiency), cost_ratio = Finite(c.Stats.CostRatio), mbsu = Finite(c.Stats.MemoryBoundSpeedup),
             speedup = Finite(c.Speedup), speedup_pooled = Finite(c.Stats.Speedup), quality = c.Quality, tokens = c.Stats.Emitted, target_calls = c.Stats.TargetCalls,

@@ -22,6 +22,7 @@ internal static class ReproduceCommand
         var gammas = new Option<string>("--gammas") { Description = "draft lengths to sweep", DefaultValueFactory = _ => "1,3,5" };
         var lenience = new Option<string>("--lenience") { Description = "lenience values of the lossy sweep", DefaultValueFactory = _ => "1,0.5,0.2,0.1" };
         var lossyPrompts = new Option<int>("--lossy-prompts") { Description = "prompts whose output quality each lossy cell scores (its speed uses the first --prompts)", DefaultValueFactory = _ => 128 };
+        var lenienceFunctions = new Option<string>("--lenience-fn") { Description = $"lenience functions of the lossy sweep ({LenienceFunctionNames.Choices})", DefaultValueFactory = _ => "lin,sq,exp" };
         var lossyGamma = new Option<int>("--lossy-gamma") { Description = "gamma of the lossy sweep", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads", "-t") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed", "-s") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
@@ -29,17 +30,19 @@ internal static class ReproduceCommand
         var output = new Option<string>("--out", "-o") { Description = "report path prefix (.md, .json and -*.png are written)", DefaultValueFactory = _ => "reports/distillspec" };
         var command = new Command("reproduce", "regenerate the DistillSpec reproduction report (markdown, JSON, PNG plots) from the shipped models")
         {
-            weights, tasks, promptCount, tokens, gammas, lenience, lossyPrompts, lossyGamma, threads, seed, draftFormat, output,
+            weights, tasks, promptCount, tokens, gammas, lenience, lenienceFunctions, lossyPrompts, lossyGamma, threads, seed, draftFormat, output,
         };
         command.SetAction(r => CliErrors.Guard(() => Run(new Settings(
             r.GetValue(weights)!, ParseTasks(r.GetValue(tasks)!), r.GetValue(promptCount), r.GetValue(tokens),
             NumberList.Ints(r.GetValue(gammas)!, "--gammas", 1, Speculative.SpeculativeOptions.MaxDraft), NumberList.Floats(r.GetValue(lenience)!, "--lenience"),
-            Math.Max(r.GetValue(lossyPrompts), r.GetValue(promptCount)), r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), WeightFormats.Parse(r.GetValue(draftFormat)!), r.GetValue(output)!))));
+            LenienceFunctionNames.ParseList(r.GetValue(lenienceFunctions)!, "--lenience-fn"), Math.Max(r.GetValue(lossyPrompts), r.GetValue(promptCount)),
+            r.GetValue(lossyGamma), r.GetValue(threads), r.GetValue(seed), WeightFormats.Parse(r.GetValue(draftFormat)!), r.GetValue(output)!))));
         return command;
     }
 
     internal sealed record Settings(string Weights, List<(string Task, string Prompts)> Tasks, int PromptCount, int Tokens,
-        int[] Gammas, float[] Lenience, int LossyPrompts, int LossyGamma, int Threads, int Seed, WeightFormat DraftFormat, string Output);
+        int[] Gammas, float[] Lenience, Speculative.LenienceFunction[] LenienceFunctions, int LossyPrompts, int LossyGamma, int Threads, int Seed,
+        WeightFormat DraftFormat, string Output);
 
     private static List<(string, string)> ParseTasks(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(pair =>
@@ -71,7 +74,7 @@ internal static class ReproduceCommand
 
             var cells = new List<Cell>();
             var lossyDrafts = drafts.Where(d => d.Plain || d.DistilledOn == s.Tasks[0].Task).ToList();
-            int total = s.Tasks.Count * 2 * drafts.Count * s.Gammas.Length + lossyDrafts.Count * s.Lenience.Length;
+            int total = s.Tasks.Count * 2 * drafts.Count * s.Gammas.Length + lossyDrafts.Count * s.LenienceFunctions.Length * s.Lenience.Length;
             AnsiConsole.Progress().Start(progress =>
             {
                 var bar = progress.AddTask("reproduce", maxValue: total);
@@ -80,16 +83,24 @@ internal static class ReproduceCommand
                         foreach (var draft in drafts)
                             foreach (int gamma in s.Gammas)
                             {
-                                cells.Add(measure.Run(task, draft.Name, loaded[draft.Name].Transformer, prompts[task], temperature, gamma, 1f));
+                                cells.Add(measure.Run(task, draft.Name, loaded[draft.Name].Transformer, prompts[task], temperature, gamma, 1f, Speculative.LenienceFunction.Linear));
                                 bar.Increment(1);
                             }
                 // Lossy SD on the first task at T = 1, where lenience changes decisions (greedy ones are one-hot).
+                // At eps = 1 every lenience function is the lossless rule, so that cell is measured once
+                // per draft and stands in each function's series.
                 foreach (var draft in lossyDrafts)
-                    foreach (float eps in s.Lenience)
-                    {
-                        cells.Add(measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps, lossyPrompts));
-                        bar.Increment(1);
-                    }
+                {
+                    Cell? lossless = null;
+                    foreach (var function in s.LenienceFunctions)
+                        foreach (float eps in s.Lenience)
+                        {
+                            cells.Add(eps == 1f && lossless is not null ? lossless with { LenienceFunction = function }
+                                : measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps, function, lossyPrompts));
+                            if (eps == 1f) lossless ??= cells[^1];
+                            bar.Increment(1);
+                        }
+                }
             });
             var models = new List<(string Name, LanguageModel Model)> { ("target", target) };
             models.AddRange(drafts.Select(d => (d.Name, loaded[d.Name])));
