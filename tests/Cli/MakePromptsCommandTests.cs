@@ -17,7 +17,7 @@ public class MakePromptsCommandTests
         string output = dir.File("prompts.jsonl");
         int code = DistillSpec.Cli.Cli.Run(
             ["make-prompts", "-m", ShippedWeights.Tiny, "-i", dir.File("test.txt"), "-o", output, "-n", "12",
-             "--min-tokens", "8", "--max-tokens", "24", "--reference-tokens", "8"], TextWriter.Null, TextWriter.Null);
+             "--min-tokens", "40", "--max-tokens", "120", "--reference-tokens", "16"], TextWriter.Null, TextWriter.Null);
 
         Assert.Equal(0, code);
         var documents = File.ReadLines(output).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("document").GetInt32()).ToList();

@@ -10,8 +10,9 @@ namespace DistillSpec.Cli;
 /// <summary>
 /// Cuts held-out (prompt, reference) pairs from a corpus split. A prompt starts at a line (code) or sentence (prose)
 /// and ends at one, holding between --min-tokens and --max-tokens tokens; the reference is the text that follows,
-/// cut after --reference-tokens tokens. Candidate starts are shuffled by --seed and taken while they overlap
-/// no pair already taken, so the same inputs always give the same file. They are written round-robin over
+/// cut after --reference-tokens tokens. Candidate starts are shuffled by --seed; in rounds over the documents, each
+/// document gives its next candidate that overlaps no pair already taken, so the same inputs always give the same
+/// file and every document that can give a prompt does before any gives a second. Pairs are written round-robin over
 /// documents (every document's first pair in corpus order, then every second pair, ...), so the first N
 /// prompts of the file, which is what reproduce and bench-sd take, span as many documents as they can.
 /// </summary>
@@ -78,16 +79,29 @@ internal static partial class MakePromptsCommand
         var usedSpans = documents.Select(_ => new List<(int Start, int End)>()).ToArray();
         // Files can share code (the stdlib's sndhdr.py and imghdr.py do), so the same prompt text is taken once.
         var promptTexts = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (d, start) in candidates)
+        bool TryTake(int d, int start)
         {
-            if (taken.Count == count) break;
-            if (usedSpans[d].Any(s => s.Start <= start && start < s.End)) continue;
-            if (Cut(tokenizer, documents[d], start, ends[d], lengths) is not var (end, referenceEnd)) continue;
-            if (usedSpans[d].Any(s => start < s.End && s.Start < referenceEnd)) continue;
+            if (usedSpans[d].Any(s => s.Start <= start && start < s.End)) return false;
+            if (Cut(tokenizer, documents[d], start, ends[d], lengths) is not var (end, referenceEnd)) return false;
+            if (usedSpans[d].Any(s => start < s.End && s.Start < referenceEnd)) return false;
             string text = documents[d];
-            if (!promptTexts.Add(text[start..end])) continue;
+            if (!promptTexts.Add(text[start..end])) return false;
             usedSpans[d].Add((start, referenceEnd));
             taken.Add(new PromptPair(d, start, end, text[start..end], text[end..referenceEnd]));
+            return true;
+        }
+        // Rounds over the documents, each taking one more pair from every document that has one left, so the
+        // set spans every document that can give a prompt rather than mostly the longest ones.
+        var queues = candidates.GroupBy(c => c.Document).OrderBy(g => g.Key)
+            .Select(g => (Document: g.Key, Starts: new Queue<int>(g.Select(c => c.Start)))).ToList();
+        while (taken.Count < count && queues.Count > 0)
+        {
+            foreach (var (d, starts) in queues)
+            {
+                if (taken.Count == count) break;
+                while (starts.Count > 0 && !TryTake(d, starts.Dequeue())) { }
+            }
+            queues.RemoveAll(q => q.Starts.Count == 0);
         }
         return taken.GroupBy(p => p.Document)
             .SelectMany(g => g.OrderBy(p => p.Start).Select((p, rank) => (Pair: p, Rank: rank)))
