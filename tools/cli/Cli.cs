@@ -26,6 +26,7 @@ public static class Cli
         TokenizeCommand.Create(),
         MakePromptsCommand.Create(),
         TrainCommand.Create(),
+        EvalCommand.Create(),
         DistillCommand.Create(),
         Reproduce.ReproduceCommand.Create(),
         Serve.ServeCommand.Create(),
