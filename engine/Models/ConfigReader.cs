@@ -16,6 +16,8 @@ internal readonly struct ConfigReader(JsonElement root, string path)
         throw new ModelFormatException(path, "missing field 'architectures' (an array naming the model class, e.g. [\"LlamaForCausalLM\"])");
     }
 
+    public bool HasObject(string field) => root.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Object;
+
     public int Int(string field) =>
         OptionalInt(field) ?? throw new ModelFormatException(path, $"missing field '{field}' (an integer)");
 

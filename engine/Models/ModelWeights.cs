@@ -16,6 +16,12 @@ public sealed class ModelWeights
 
     public float[] OutputProjection => LmHead ?? Embedding;
 
+    /// <summary>The weights of a Hugging Face model directory or a GGUF file, for the config read from the same place.</summary>
+    internal static ModelWeights Load(string path, ModelConfig config, ModelLoadOptions? options = null) =>
+        Formats.Gguf.GgufModel.IsGgufFile(path)
+            ? Formats.Gguf.GgufModel.ReadWeights(Formats.Gguf.GgufFile.Open(path), config, options)
+            : HfCheckpoint.Load(path, config, options);
+
     /// <summary>Zero-filled weights of the right shapes for a config.</summary>
     public static ModelWeights Allocate(ModelConfig c)
     {

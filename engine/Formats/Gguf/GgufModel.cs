@@ -1,0 +1,61 @@
+using DistillSpec.Models;
+using DistillSpec.Models.Architectures;
+
+namespace DistillSpec.Formats.Gguf;
+
+/// <summary>
+/// A llama.cpp GGUF file as a model: general.architecture picks the registered architecture, which
+/// reads its "{arch}.*" hyper-parameters and names its tensors; every tensor the config implies must
+/// be there with the shape it implies, and every tensor there must be used.
+/// </summary>
+internal static class GgufModel
+{
+    public static bool IsGgufFile(string path) => File.Exists(path);
+
+    public static ModelArchitecture Architecture(GgufFile file)
+    {
+        string name = file.TryGet("general.architecture", out _)
+            ? file.Get<string>("general.architecture")
+            : throw new ModelFormatException(file.Path, "metadata key 'general.architecture' is missing; it names the model's architecture");
+        return ModelArchitectures.ByGgufName(name)
+            ?? throw new ModelFormatException(file.Path, $"general.architecture is \"{name}\", which is not supported; supported: {string.Join(", ", ModelArchitectures.GgufNames)}");
+    }
+
+    public static ModelConfig ReadConfig(GgufFile file)
+    {
+        var architecture = Architecture(file);
+        var config = architecture.ReadGgufConfig(new GgufConfigReader(file, architecture.GgufName));
+        int? bos = file.OptionalInt("tokenizer.ggml.bos_token_id");
+        int? eos = file.OptionalInt("tokenizer.ggml.eos_token_id");
+        return (config with { BosTokenId = bos, EosTokenIds = eos is int e ? [e] : [] }).Validate(file.Path);
+    }
+
+    public static ModelWeights ReadWeights(GgufFile file, ModelConfig config, ModelLoadOptions? options = null)
+    {
+        options ??= ModelLoadOptions.Default;
+        HfCheckpoint.EnsureEnoughStored(config, file.Tensors.Sum(t => t.ElementCount), file.Path, "the GGUF metadata");
+        var weights = ModelWeights.Allocate(config);
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        using var data = file.OpenData();
+        foreach (var tensor in ModelArchitectures.Of(config).GgufTensors(weights))
+        {
+            if (!file.Contains(tensor.Name))
+                throw new ModelFormatException(file.Path, $"tensor '{tensor.Name}' is missing; expected shape [{string.Join(", ", tensor.Shape)}]");
+            var info = file.Tensor(tensor.Name);
+            if (!info.Shape.SequenceEqual(tensor.Shape.Select(d => (long)d)))
+                throw new ModelFormatException(file.Path,
+                    $"tensor '{tensor.Name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", tensor.Shape)}] from the metadata");
+            var buffer = tensor.Direct ?? new float[tensor.ElementCount];
+            data.ReadSingle(info, buffer);
+            if (options.ScanWeights) HfCheckpoint.EnsureFinite(buffer, tensor.Name, tensor.Shape, file.Path);
+            if (tensor.Direct is null) tensor.Import(buffer);
+            used.Add(tensor.Name);
+        }
+        var unused = file.Tensors.Select(t => t.Name).Where(n => !used.Contains(n)).ToList();
+        if (unused.Count > 0)
+            throw new ModelFormatException(file.Path,
+                $"{unused.Count} tensors are not used by the {config.ArchitectureName} layout the metadata describes: " +
+                string.Join(", ", unused.Take(8)) + (unused.Count > 8 ? ", ..." : ""));
+        return weights;
+    }
+}
