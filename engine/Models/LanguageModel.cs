@@ -31,7 +31,7 @@ public sealed class LanguageModel : IDisposable
             return new LanguageModel(directory, ggufConfig, new Transformer(ggufConfig, ggufWeights, backend, format), ggufTokenizer);
         }
         if (!System.IO.Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"model '{directory}' is neither a directory nor a GGUF file");
+            throw new DirectoryNotFoundException($"model '{directory}' does not exist (expected a model directory or a GGUF file)");
         var config = ModelConfig.Load(directory);
         var tokenizer = TextTokenizer.Load(directory);
         if (tokenizer.VocabSize > config.VocabSize)

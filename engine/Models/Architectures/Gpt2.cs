@@ -17,12 +17,12 @@ internal sealed class Gpt2 : ModelArchitecture
 
     public override ModelConfig ReadHfConfig(ConfigReader json, string className)
     {
-        int hidden = json.Int("n_embd"), heads = json.Int("n_head");
+        int vocab = json.Int("vocab_size"), hidden = json.Int("n_embd"), heads = json.Int("n_head");
         return new ModelConfig
         {
             Architecture = Architecture.Gpt2,
             ArchitectureName = className,
-            VocabSize = json.Int("vocab_size"),
+            VocabSize = vocab,
             HiddenSize = hidden,
             IntermediateSize = json.OptionalInt("n_inner") ?? 4 * hidden,
             Layers = json.Int("n_layer"),

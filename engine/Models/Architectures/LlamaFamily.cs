@@ -20,12 +20,12 @@ internal abstract class LlamaFamily : ModelArchitecture
 
     public override ModelConfig ReadHfConfig(ConfigReader json, string className)
     {
-        int hidden = json.Int("hidden_size"), heads = json.Int("num_attention_heads");
+        int vocab = json.Int("vocab_size"), hidden = json.Int("hidden_size"), heads = json.Int("num_attention_heads");
         return new ModelConfig
         {
             Architecture = Architecture.Llama,
             ArchitectureName = className,
-            VocabSize = json.Int("vocab_size"),
+            VocabSize = vocab,
             HiddenSize = hidden,
             IntermediateSize = json.Int("intermediate_size"),
             Layers = json.Int("num_hidden_layers"),
