@@ -25,10 +25,15 @@ internal static class GgufModel
     {
         var architecture = Architecture(file);
         var config = architecture.ReadGgufConfig(new GgufConfigReader(file, architecture.GgufName));
-        int? bos = file.OptionalInt("tokenizer.ggml.bos_token_id");
-        int? eos = file.OptionalInt("tokenizer.ggml.eos_token_id");
+        int? bos = TokenId(file, "tokenizer.ggml.bos_token_id", config.VocabSize);
+        int? eos = TokenId(file, "tokenizer.ggml.eos_token_id", config.VocabSize);
         return (config with { BosTokenId = bos, EosTokenIds = eos is int e ? [e] : [] }).Validate(file.Path);
     }
+
+    private static int? TokenId(GgufFile file, string key, int vocab) =>
+        file.OptionalInt(key) is int id && id >= vocab
+            ? throw new ModelFormatException(file.Path, $"'{key}' is {id}, outside the {vocab} tokens")
+            : file.OptionalInt(key);
 
     public static ModelWeights ReadWeights(GgufFile file, ModelConfig config, ModelLoadOptions? options = null)
     {
