@@ -5,6 +5,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
 {
     CpuBenchCommand.Create(),
     PeersBenchCommand.Create(),
+    GgufLogitsBenchCommand.Create(),
     FormatsBenchCommand.Create(),
     StartupBenchCommand.Create(),
     TokenizersBenchCommand.Create(),
