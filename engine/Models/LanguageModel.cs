@@ -27,8 +27,8 @@ public sealed class LanguageModel : IDisposable
             var file = Formats.Gguf.GgufFile.Open(directory);
             var ggufConfig = Formats.Gguf.GgufModel.ReadConfig(file);
             var ggufTokenizer = GgufTokenizer.Load(file, ggufConfig.VocabSize);
-            var ggufWeights = Formats.Gguf.GgufModel.ReadWeights(file, ggufConfig, options);
-            return new LanguageModel(directory, ggufConfig, new Transformer(ggufConfig, ggufWeights, backend, format), ggufTokenizer);
+            using var ggufWeights = Formats.Gguf.GgufModel.OpenStream(file, ggufConfig, options);
+            return new LanguageModel(directory, ggufConfig, new Transformer(ggufWeights, backend, format), ggufTokenizer);
         }
         if (!System.IO.Directory.Exists(directory))
             throw new DirectoryNotFoundException($"model '{directory}' does not exist (expected a model directory or a GGUF file)");
@@ -37,8 +37,8 @@ public sealed class LanguageModel : IDisposable
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ModelFormatException(directory,
                 $"tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}");
-        var weights = HfCheckpoint.Load(directory, config, options);
-        return new LanguageModel(directory, config, new Transformer(config, weights, backend, format), tokenizer);
+        using var weights = HfCheckpoint.OpenStream(directory, config, options);
+        return new LanguageModel(directory, config, new Transformer(weights, backend, format), tokenizer);
     }
 
     public void Dispose() => Transformer.Dispose();

@@ -30,7 +30,7 @@ public class GgufMalformedModelTests
         { "hyper-parameter of the wrong type", "metadata 'llama.block_count' is String, expected an integer" },
         { "negative hyper-parameter", "metadata 'llama.attention.head_count' is -4, outside 0..2147483647" },
         { "vocab_size against the embedding", "metadata 'llama.vocab_size' is 300 but token_embd.weight has 260 rows" },
-        { "huge dimensions", "the GGUF metadata implies at least" },
+        { "huge dimensions", "the metadata implies at least" },
         { "heads that do not divide", "num_attention_heads (4) must be a multiple of num_key_value_heads (3)" },
         { "scaled rope", "metadata 'llama.rope.scaling.type' is \"linear\"; scaled rotary embeddings are not supported" },
         { "missing tensor", "tensor 'blk.1.ffn_down.weight' is missing; expected shape [32, 64]" },

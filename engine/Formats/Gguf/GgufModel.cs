@@ -37,30 +37,28 @@ internal static class GgufModel
 
     public static ModelWeights ReadWeights(GgufFile file, ModelConfig config, ModelLoadOptions? options = null)
     {
-        options ??= ModelLoadOptions.Default;
-        HfCheckpoint.EnsureEnoughStored(config, file.Tensors.Sum(t => t.ElementCount), file.Path, "the GGUF metadata");
-        var weights = ModelWeights.Allocate(config);
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        using var data = file.OpenData();
-        foreach (var tensor in ModelArchitectures.Of(config).GgufTensors(weights))
-        {
-            if (!file.Contains(tensor.Name))
-                throw new ModelFormatException(file.Path, $"tensor '{tensor.Name}' is missing; expected shape [{string.Join(", ", tensor.Shape)}]");
-            var info = file.Tensor(tensor.Name);
-            if (!info.Shape.SequenceEqual(tensor.Shape.Select(d => (long)d)))
-                throw new ModelFormatException(file.Path,
-                    $"tensor '{tensor.Name}' has shape [{string.Join(", ", info.Shape)}], expected [{string.Join(", ", tensor.Shape)}] from the metadata");
-            var buffer = tensor.Direct ?? new float[tensor.ElementCount];
-            data.ReadSingle(info, buffer);
-            if (options.ScanWeights) HfCheckpoint.EnsureFinite(buffer, tensor.Name, tensor.Shape, file.Path);
-            if (tensor.Direct is null) tensor.Import(buffer);
-            used.Add(tensor.Name);
-        }
+        using var stream = OpenStream(file, config, options);
+        return stream.ReadAll();
+    }
+
+    public static WeightStream OpenStream(GgufFile file, ModelConfig config, ModelLoadOptions? options = null)
+    {
+        var data = file.OpenData();
+        return WeightStream.Create(new WeightStream.Checkpoint(
+            file.Path, "the metadata", file.Tensors.Sum(t => t.ElementCount),
+            name => file.Contains(name) ? file.Tensor(name).Shape : null,
+            (name, destination) => data.ReadSingle(file.Tensor(name), destination),
+            name => name,
+            used => CheckAllUsed(file, config, used),
+            data), config, hf: false, options);
+    }
+
+    private static void CheckAllUsed(GgufFile file, ModelConfig config, IReadOnlySet<string> used)
+    {
         var unused = file.Tensors.Select(t => t.Name).Where(n => !used.Contains(n)).ToList();
         if (unused.Count > 0)
             throw new ModelFormatException(file.Path,
                 $"{unused.Count} tensors are not used by the {config.ArchitectureName} layout the metadata describes: " +
                 string.Join(", ", unused.Take(8)) + (unused.Count > 8 ? ", ..." : ""));
-        return weights;
     }
 }

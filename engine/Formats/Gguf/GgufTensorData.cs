@@ -62,8 +62,10 @@ internal sealed unsafe class GgufTensorData : IDisposable
         for (int done = 0; done < destination.Length; done += Chunk)
         {
             int n = Math.Min(Chunk, destination.Length - done);
-            var stored = new ReadOnlySpan<byte>(start + (long)done / perBlock * blockBytes, (int)GgmlTypes.ByteSize(info.Type, n));
-            GgmlCodec.ToSingle(info.Type, stored, destination.Slice(done, n));
+            byte* from = start + (long)done / perBlock * blockBytes;
+            int bytes = (int)GgmlTypes.ByteSize(info.Type, n);
+            GgmlCodec.ToSingle(info.Type, new ReadOnlySpan<byte>(from, bytes), destination.Slice(done, n));
+            DistillSpec.IO.MappedPages.Release(from, bytes);
         }
     }
 

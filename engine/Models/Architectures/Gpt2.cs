@@ -86,57 +86,57 @@ internal sealed class Gpt2 : ModelArchitecture
     public override string HfStoredName(string name, Func<string, bool> contains) =>
         name.StartsWith(Prefix, StringComparison.Ordinal) && !contains(name) && contains(name[Prefix.Length..]) ? name[Prefix.Length..] : name;
 
-    public override IEnumerable<StoredTensor> HfTensors(ModelWeights w)
+    public override IEnumerable<StoredTensor> HfGlobalTensors(ModelWeights w)
     {
         var c = w.Config;
-        int d = c.HiddenSize, f = c.IntermediateSize;
-        yield return StoredTensor.Same(Prefix + "wte.weight", w.Embedding, c.VocabSize, d);
-        yield return StoredTensor.Same(Prefix + "wpe.weight", w.Positions!, c.MaxPositions, d);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            var l = w.Layers[i];
-            string p = $"{Prefix}h.{i}.";
-            yield return StoredTensor.Same(p + "ln_1.weight", l.AttentionNorm, d);
-            yield return StoredTensor.Same(p + "ln_1.bias", l.AttentionNormBias!, d);
-            yield return StoredTensor.Transposed(p + "attn.c_attn.weight", d, l.Query, l.Key, l.Value);
-            yield return StoredTensor.Stacked(p + "attn.c_attn.bias", 1, l.QueryBias!, l.KeyBias!, l.ValueBias!);
-            yield return StoredTensor.Transposed(p + "attn.c_proj.weight", c.QDim, l.Output);
-            yield return StoredTensor.Same(p + "attn.c_proj.bias", l.OutputBias!, d);
-            yield return StoredTensor.Same(p + "ln_2.weight", l.MlpNorm, d);
-            yield return StoredTensor.Same(p + "ln_2.bias", l.MlpNormBias!, d);
-            yield return StoredTensor.Transposed(p + "mlp.c_fc.weight", d, l.Up);
-            yield return StoredTensor.Same(p + "mlp.c_fc.bias", l.UpBias!, f);
-            yield return StoredTensor.Transposed(p + "mlp.c_proj.weight", f, l.Down);
-            yield return StoredTensor.Same(p + "mlp.c_proj.bias", l.DownBias!, d);
-        }
-        yield return StoredTensor.Same(Prefix + "ln_f.weight", w.FinalNorm, d);
-        yield return StoredTensor.Same(Prefix + "ln_f.bias", w.FinalNormBias!, d);
+        yield return StoredTensor.Same(Prefix + "wte.weight", w.Embedding, c.VocabSize, c.HiddenSize);
+        yield return StoredTensor.Same(Prefix + "wpe.weight", w.Positions!, c.MaxPositions, c.HiddenSize);
+        yield return StoredTensor.Same(Prefix + "ln_f.weight", w.FinalNorm, c.HiddenSize);
+        yield return StoredTensor.Same(Prefix + "ln_f.bias", w.FinalNormBias!, c.HiddenSize);
     }
 
-    public override IEnumerable<StoredTensor> GgufTensors(ModelWeights w)
+    public override IEnumerable<StoredTensor> HfLayerTensors(ModelConfig c, LayerWeights l, int i)
+    {
+        int d = c.HiddenSize, f = c.IntermediateSize;
+        string p = $"{Prefix}h.{i}.";
+        yield return StoredTensor.Same(p + "ln_1.weight", l.AttentionNorm, d);
+        yield return StoredTensor.Same(p + "ln_1.bias", l.AttentionNormBias!, d);
+        yield return StoredTensor.Transposed(p + "attn.c_attn.weight", d, l.Query, l.Key, l.Value);
+        yield return StoredTensor.Stacked(p + "attn.c_attn.bias", 1, l.QueryBias!, l.KeyBias!, l.ValueBias!);
+        yield return StoredTensor.Transposed(p + "attn.c_proj.weight", c.QDim, l.Output);
+        yield return StoredTensor.Same(p + "attn.c_proj.bias", l.OutputBias!, d);
+        yield return StoredTensor.Same(p + "ln_2.weight", l.MlpNorm, d);
+        yield return StoredTensor.Same(p + "ln_2.bias", l.MlpNormBias!, d);
+        yield return StoredTensor.Transposed(p + "mlp.c_fc.weight", d, l.Up);
+        yield return StoredTensor.Same(p + "mlp.c_fc.bias", l.UpBias!, f);
+        yield return StoredTensor.Transposed(p + "mlp.c_proj.weight", f, l.Down);
+        yield return StoredTensor.Same(p + "mlp.c_proj.bias", l.DownBias!, d);
+    }
+
+    public override IEnumerable<StoredTensor> GgufGlobalTensors(ModelWeights w)
     {
         var c = w.Config;
+        yield return StoredTensor.Same("token_embd.weight", w.Embedding, c.VocabSize, c.HiddenSize);
+        yield return StoredTensor.Same("position_embd.weight", w.Positions!, c.MaxPositions, c.HiddenSize);
+        yield return StoredTensor.Same("output_norm.weight", w.FinalNorm, c.HiddenSize);
+        yield return StoredTensor.Same("output_norm.bias", w.FinalNormBias!, c.HiddenSize);
+    }
+
+    public override IEnumerable<StoredTensor> GgufLayerTensors(ModelConfig c, LayerWeights l, int i)
+    {
         int d = c.HiddenSize, f = c.IntermediateSize;
-        yield return StoredTensor.Same("token_embd.weight", w.Embedding, c.VocabSize, d);
-        yield return StoredTensor.Same("position_embd.weight", w.Positions!, c.MaxPositions, d);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            var l = w.Layers[i];
-            string p = $"blk.{i}.";
-            yield return StoredTensor.Same(p + "attn_norm.weight", l.AttentionNorm, d);
-            yield return StoredTensor.Same(p + "attn_norm.bias", l.AttentionNormBias!, d);
-            yield return StoredTensor.Stacked(p + "attn_qkv.weight", d, l.Query, l.Key, l.Value);
-            yield return StoredTensor.Stacked(p + "attn_qkv.bias", 1, l.QueryBias!, l.KeyBias!, l.ValueBias!);
-            yield return StoredTensor.Same(p + "attn_output.weight", l.Output, d, c.QDim);
-            yield return StoredTensor.Same(p + "attn_output.bias", l.OutputBias!, d);
-            yield return StoredTensor.Same(p + "ffn_norm.weight", l.MlpNorm, d);
-            yield return StoredTensor.Same(p + "ffn_norm.bias", l.MlpNormBias!, d);
-            yield return StoredTensor.Same(p + "ffn_up.weight", l.Up, f, d);
-            yield return StoredTensor.Same(p + "ffn_up.bias", l.UpBias!, f);
-            yield return StoredTensor.Same(p + "ffn_down.weight", l.Down, d, f);
-            yield return StoredTensor.Same(p + "ffn_down.bias", l.DownBias!, d);
-        }
-        yield return StoredTensor.Same("output_norm.weight", w.FinalNorm, d);
-        yield return StoredTensor.Same("output_norm.bias", w.FinalNormBias!, d);
+        string p = $"blk.{i}.";
+        yield return StoredTensor.Same(p + "attn_norm.weight", l.AttentionNorm, d);
+        yield return StoredTensor.Same(p + "attn_norm.bias", l.AttentionNormBias!, d);
+        yield return StoredTensor.Stacked(p + "attn_qkv.weight", d, l.Query, l.Key, l.Value);
+        yield return StoredTensor.Stacked(p + "attn_qkv.bias", 1, l.QueryBias!, l.KeyBias!, l.ValueBias!);
+        yield return StoredTensor.Same(p + "attn_output.weight", l.Output, d, c.QDim);
+        yield return StoredTensor.Same(p + "attn_output.bias", l.OutputBias!, d);
+        yield return StoredTensor.Same(p + "ffn_norm.weight", l.MlpNorm, d);
+        yield return StoredTensor.Same(p + "ffn_norm.bias", l.MlpNormBias!, d);
+        yield return StoredTensor.Same(p + "ffn_up.weight", l.Up, f, d);
+        yield return StoredTensor.Same(p + "ffn_up.bias", l.UpBias!, f);
+        yield return StoredTensor.Same(p + "ffn_down.weight", l.Down, d, f);
+        yield return StoredTensor.Same(p + "ffn_down.bias", l.DownBias!, d);
     }
 }

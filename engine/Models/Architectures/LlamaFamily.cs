@@ -114,86 +114,86 @@ internal abstract class LlamaFamily : ModelArchitecture
             .Add($"{a}.attention.layer_norm_rms_epsilon", c.NormEps);
     }
 
-    public override IEnumerable<StoredTensor> HfTensors(ModelWeights w)
+    public override IEnumerable<StoredTensor> HfGlobalTensors(ModelWeights w)
     {
         var c = w.Config;
-        int d = c.HiddenSize, f = c.IntermediateSize;
-        yield return StoredTensor.Same("model.embed_tokens.weight", w.Embedding, c.VocabSize, d);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            var l = w.Layers[i];
-            string p = $"model.layers.{i}.";
-            yield return StoredTensor.Same(p + "input_layernorm.weight", l.AttentionNorm, d);
-            if (FusedProjections)
-                yield return StoredTensor.Stacked(p + "self_attn.qkv_proj.weight", d, l.Query, l.Key, l.Value);
-            else
-            {
-                yield return StoredTensor.Same(p + "self_attn.q_proj.weight", l.Query, c.QDim, d);
-                yield return StoredTensor.Same(p + "self_attn.k_proj.weight", l.Key, c.KvDim, d);
-                yield return StoredTensor.Same(p + "self_attn.v_proj.weight", l.Value, c.KvDim, d);
-                foreach (var t in StoredTensor.Optional(p + "self_attn.q_proj.bias", l.QueryBias, c.QDim)) yield return t;
-                foreach (var t in StoredTensor.Optional(p + "self_attn.k_proj.bias", l.KeyBias, c.KvDim)) yield return t;
-                foreach (var t in StoredTensor.Optional(p + "self_attn.v_proj.bias", l.ValueBias, c.KvDim)) yield return t;
-            }
-            yield return StoredTensor.Same(p + "self_attn.o_proj.weight", l.Output, d, c.QDim);
-            foreach (var t in StoredTensor.Optional(p + "self_attn.o_proj.bias", l.OutputBias, d)) yield return t;
-            yield return StoredTensor.Same(p + "post_attention_layernorm.weight", l.MlpNorm, d);
-            if (FusedProjections)
-                yield return StoredTensor.Stacked(p + "mlp.gate_up_proj.weight", d, l.Gate!, l.Up);
-            else
-            {
-                yield return StoredTensor.Same(p + "mlp.gate_proj.weight", l.Gate!, f, d);
-                yield return StoredTensor.Same(p + "mlp.up_proj.weight", l.Up, f, d);
-                foreach (var t in StoredTensor.Optional(p + "mlp.gate_proj.bias", l.GateBias, f)) yield return t;
-                foreach (var t in StoredTensor.Optional(p + "mlp.up_proj.bias", l.UpBias, f)) yield return t;
-            }
-            yield return StoredTensor.Same(p + "mlp.down_proj.weight", l.Down, d, f);
-            foreach (var t in StoredTensor.Optional(p + "mlp.down_proj.bias", l.DownBias, d)) yield return t;
-        }
-        yield return StoredTensor.Same("model.norm.weight", w.FinalNorm, d);
-        if (w.LmHead is not null) yield return StoredTensor.Same("lm_head.weight", w.LmHead, c.VocabSize, d);
+        yield return StoredTensor.Same("model.embed_tokens.weight", w.Embedding, c.VocabSize, c.HiddenSize);
+        yield return StoredTensor.Same("model.norm.weight", w.FinalNorm, c.HiddenSize);
+        if (w.LmHead is not null) yield return StoredTensor.Same("lm_head.weight", w.LmHead, c.VocabSize, c.HiddenSize);
     }
 
-    public override IEnumerable<StoredTensor> GgufTensors(ModelWeights w)
+    public override IEnumerable<StoredTensor> HfLayerTensors(ModelConfig c, LayerWeights l, int i)
+    {
+        int d = c.HiddenSize, f = c.IntermediateSize;
+        string p = $"model.layers.{i}.";
+        yield return StoredTensor.Same(p + "input_layernorm.weight", l.AttentionNorm, d);
+        if (FusedProjections)
+            yield return StoredTensor.Stacked(p + "self_attn.qkv_proj.weight", d, l.Query, l.Key, l.Value);
+        else
+        {
+            yield return StoredTensor.Same(p + "self_attn.q_proj.weight", l.Query, c.QDim, d);
+            yield return StoredTensor.Same(p + "self_attn.k_proj.weight", l.Key, c.KvDim, d);
+            yield return StoredTensor.Same(p + "self_attn.v_proj.weight", l.Value, c.KvDim, d);
+            foreach (var t in StoredTensor.Optional(p + "self_attn.q_proj.bias", l.QueryBias, c.QDim)) yield return t;
+            foreach (var t in StoredTensor.Optional(p + "self_attn.k_proj.bias", l.KeyBias, c.KvDim)) yield return t;
+            foreach (var t in StoredTensor.Optional(p + "self_attn.v_proj.bias", l.ValueBias, c.KvDim)) yield return t;
+        }
+        yield return StoredTensor.Same(p + "self_attn.o_proj.weight", l.Output, d, c.QDim);
+        foreach (var t in StoredTensor.Optional(p + "self_attn.o_proj.bias", l.OutputBias, d)) yield return t;
+        yield return StoredTensor.Same(p + "post_attention_layernorm.weight", l.MlpNorm, d);
+        if (FusedProjections)
+            yield return StoredTensor.Stacked(p + "mlp.gate_up_proj.weight", d, l.Gate!, l.Up);
+        else
+        {
+            yield return StoredTensor.Same(p + "mlp.gate_proj.weight", l.Gate!, f, d);
+            yield return StoredTensor.Same(p + "mlp.up_proj.weight", l.Up, f, d);
+            foreach (var t in StoredTensor.Optional(p + "mlp.gate_proj.bias", l.GateBias, f)) yield return t;
+            foreach (var t in StoredTensor.Optional(p + "mlp.up_proj.bias", l.UpBias, f)) yield return t;
+        }
+        yield return StoredTensor.Same(p + "mlp.down_proj.weight", l.Down, d, f);
+        foreach (var t in StoredTensor.Optional(p + "mlp.down_proj.bias", l.DownBias, d)) yield return t;
+    }
+
+    public override IEnumerable<StoredTensor> GgufGlobalTensors(ModelWeights w)
     {
         var c = w.Config;
-        int d = c.HiddenSize, f = c.IntermediateSize;
-        yield return StoredTensor.Same("token_embd.weight", w.Embedding, c.VocabSize, d);
-        for (int i = 0; i < c.Layers; i++)
-        {
-            var l = w.Layers[i];
-            string p = $"blk.{i}.";
-            yield return StoredTensor.Same(p + "attn_norm.weight", l.AttentionNorm, d);
-            if (FusedProjections)
-                yield return StoredTensor.Stacked(p + "attn_qkv.weight", d, l.Query, l.Key, l.Value);
-            else
-            {
-                yield return Rope(p + "attn_q.weight", l.Query, c.Heads, d, [c.QDim, d]);
-                yield return Rope(p + "attn_k.weight", l.Key, c.KvHeads, d, [c.KvDim, d]);
-                yield return StoredTensor.Same(p + "attn_v.weight", l.Value, c.KvDim, d);
-                if (l.QueryBias is not null) yield return Rope(p + "attn_q.bias", l.QueryBias, c.Heads, 1, [c.QDim]);
-                if (l.KeyBias is not null) yield return Rope(p + "attn_k.bias", l.KeyBias, c.KvHeads, 1, [c.KvDim]);
-                foreach (var t in StoredTensor.Optional(p + "attn_v.bias", l.ValueBias, c.KvDim)) yield return t;
-            }
-            yield return StoredTensor.Same(p + "attn_output.weight", l.Output, d, c.QDim);
-            foreach (var t in StoredTensor.Optional(p + "attn_output.bias", l.OutputBias, d)) yield return t;
-            yield return StoredTensor.Same(p + "ffn_norm.weight", l.MlpNorm, d);
-            // llama.cpp's Phi-3 keeps gate and up fused in ffn_up, gate first, as Hugging Face's gate_up_proj.
-            if (FusedProjections)
-                yield return StoredTensor.Stacked(p + "ffn_up.weight", d, l.Gate!, l.Up);
-            else
-            {
-                yield return StoredTensor.Same(p + "ffn_gate.weight", l.Gate!, f, d);
-                yield return StoredTensor.Same(p + "ffn_up.weight", l.Up, f, d);
-                foreach (var t in StoredTensor.Optional(p + "ffn_gate.bias", l.GateBias, f)) yield return t;
-                foreach (var t in StoredTensor.Optional(p + "ffn_up.bias", l.UpBias, f)) yield return t;
-            }
-            yield return StoredTensor.Same(p + "ffn_down.weight", l.Down, d, f);
-            foreach (var t in StoredTensor.Optional(p + "ffn_down.bias", l.DownBias, d)) yield return t;
-        }
-        yield return StoredTensor.Same("output_norm.weight", w.FinalNorm, d);
+        yield return StoredTensor.Same("token_embd.weight", w.Embedding, c.VocabSize, c.HiddenSize);
+        yield return StoredTensor.Same("output_norm.weight", w.FinalNorm, c.HiddenSize);
         // Tied models have no output.weight: llama.cpp then reuses token_embd.
-        if (w.LmHead is not null) yield return StoredTensor.Same("output.weight", w.LmHead, c.VocabSize, d);
+        if (w.LmHead is not null) yield return StoredTensor.Same("output.weight", w.LmHead, c.VocabSize, c.HiddenSize);
+    }
+
+    public override IEnumerable<StoredTensor> GgufLayerTensors(ModelConfig c, LayerWeights l, int i)
+    {
+        int d = c.HiddenSize, f = c.IntermediateSize;
+        string p = $"blk.{i}.";
+        yield return StoredTensor.Same(p + "attn_norm.weight", l.AttentionNorm, d);
+        if (FusedProjections)
+            yield return StoredTensor.Stacked(p + "attn_qkv.weight", d, l.Query, l.Key, l.Value);
+        else
+        {
+            yield return Rope(p + "attn_q.weight", l.Query, c.Heads, d, [c.QDim, d]);
+            yield return Rope(p + "attn_k.weight", l.Key, c.KvHeads, d, [c.KvDim, d]);
+            yield return StoredTensor.Same(p + "attn_v.weight", l.Value, c.KvDim, d);
+            if (l.QueryBias is not null) yield return Rope(p + "attn_q.bias", l.QueryBias, c.Heads, 1, [c.QDim]);
+            if (l.KeyBias is not null) yield return Rope(p + "attn_k.bias", l.KeyBias, c.KvHeads, 1, [c.KvDim]);
+            foreach (var t in StoredTensor.Optional(p + "attn_v.bias", l.ValueBias, c.KvDim)) yield return t;
+        }
+        yield return StoredTensor.Same(p + "attn_output.weight", l.Output, d, c.QDim);
+        foreach (var t in StoredTensor.Optional(p + "attn_output.bias", l.OutputBias, d)) yield return t;
+        yield return StoredTensor.Same(p + "ffn_norm.weight", l.MlpNorm, d);
+        // llama.cpp's Phi-3 keeps gate and up fused in ffn_up, gate first, as Hugging Face's gate_up_proj.
+        if (FusedProjections)
+            yield return StoredTensor.Stacked(p + "ffn_up.weight", d, l.Gate!, l.Up);
+        else
+        {
+            yield return StoredTensor.Same(p + "ffn_gate.weight", l.Gate!, f, d);
+            yield return StoredTensor.Same(p + "ffn_up.weight", l.Up, f, d);
+            foreach (var t in StoredTensor.Optional(p + "ffn_gate.bias", l.GateBias, f)) yield return t;
+            foreach (var t in StoredTensor.Optional(p + "ffn_up.bias", l.UpBias, f)) yield return t;
+        }
+        yield return StoredTensor.Same(p + "ffn_down.weight", l.Down, d, f);
+        foreach (var t in StoredTensor.Optional(p + "ffn_down.bias", l.DownBias, d)) yield return t;
 
         StoredTensor Rope(string name, float[] data, int heads, int columns, int[] shape) =>
             GgufInterleavedRope

@@ -31,10 +31,22 @@ internal abstract class ModelArchitecture
     public abstract void WriteGgufConfig(ModelConfig c, GgufWriter gguf);
 
     /// <summary>Every tensor of a Hugging Face checkpoint of these weights.</summary>
-    public abstract IEnumerable<StoredTensor> HfTensors(ModelWeights w);
+    public IEnumerable<StoredTensor> HfTensors(ModelWeights w) =>
+        HfGlobalTensors(w).Concat(Enumerable.Range(0, w.Config.Layers).SelectMany(i => HfLayerTensors(w.Config, w.Layers[i], i)));
 
     /// <summary>Every tensor of a llama.cpp GGUF file of these weights.</summary>
-    public abstract IEnumerable<StoredTensor> GgufTensors(ModelWeights w);
+    public IEnumerable<StoredTensor> GgufTensors(ModelWeights w) =>
+        GgufGlobalTensors(w).Concat(Enumerable.Range(0, w.Config.Layers).SelectMany(i => GgufLayerTensors(w.Config, w.Layers[i], i)));
+
+    /// <summary>The checkpoint's tensors outside the layers (embeddings, final norm, head); w.Layers is not read.</summary>
+    public abstract IEnumerable<StoredTensor> HfGlobalTensors(ModelWeights w);
+
+    /// <summary>The checkpoint's tensors of layer i, held in l.</summary>
+    public abstract IEnumerable<StoredTensor> HfLayerTensors(ModelConfig c, LayerWeights l, int i);
+
+    public abstract IEnumerable<StoredTensor> GgufGlobalTensors(ModelWeights w);
+
+    public abstract IEnumerable<StoredTensor> GgufLayerTensors(ModelConfig c, LayerWeights l, int i);
 
     /// <summary>The name a checkpoint stores a tensor under when it differs from HfTensors' (GPT-2 without "transformer.").</summary>
     public virtual string HfStoredName(string name, Func<string, bool> contains) => name;
