@@ -45,11 +45,12 @@ public sealed record ModelConfig
     public int KvDim => KvHeads * HeadDim;
 
     /// <summary>
-    /// Elements of the embedding and every layer's projection matrices: a lower bound of the
-    /// weights this config implies (norms, biases, positions and an untied head come on top).
+    /// Elements of the embedding, learned positions, untied head and every layer's projection
+    /// matrices: a lower bound of the weights this config implies (norms and biases come on top).
     /// </summary>
     public long MatrixParameters =>
-        (long)VocabSize * HiddenSize
+        (long)VocabSize * HiddenSize * (TiedEmbeddings ? 1 : 2)
+        + (Architecture == Architecture.Gpt2 ? (long)MaxPositions * HiddenSize : 0)
         + (long)Layers * HiddenSize * (2L * QDim + 2L * KvDim + (Architecture == Architecture.Gpt2 ? 2L : 3L) * IntermediateSize);
 
     // Llama's attention_bias covers o_proj too; Qwen2 biases only q, k and v.
