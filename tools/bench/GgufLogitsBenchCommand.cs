@@ -57,7 +57,10 @@ internal static class GgufLogitsBenchCommand
             foreach (string architecture in s.Architectures)
             {
                 var config = RandomModel.ConfigFor(architecture, s.Hidden, s.Layers, s.Heads, s.KvHeads, s.Intermediate, s.Vocab, context: s.Positions + 8, tied: false);
-                string model = Path.Combine(directory, architecture);
+                // Not named for the architecture: llama.cpp treats a model whose general.name (our
+                // directory's name) contains "phi3" as Phi-3's own and looks up its "</s>" token,
+                // which the random model's byte-level vocabulary does not have.
+                string model = Path.Combine(directory, $"random-{Array.IndexOf(s.Architectures, architecture)}");
                 RandomModel.Create(model, config, seed: 1);
                 var prompt = Enumerable.Range(0, s.Positions).Select(i => (i * 7919 + 13) % config.VocabSize).ToArray();
                 foreach (string type in s.Types)
