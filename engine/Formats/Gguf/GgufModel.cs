@@ -10,6 +10,7 @@ namespace DistillSpec.Formats.Gguf;
 /// </summary>
 internal static class GgufModel
 {
+    /// <summary>A model named by a file rather than a directory is taken as GGUF; opening it checks the magic.</summary>
     public static bool IsGgufFile(string path) => File.Exists(path);
 
     public static ModelArchitecture Architecture(GgufFile file)

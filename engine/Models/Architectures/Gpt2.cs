@@ -39,7 +39,7 @@ internal sealed class Gpt2 : ModelArchitecture
 
     public override void WriteHfConfig(ModelConfig c, IDictionary<string, object?> fields)
     {
-        fields["model_type"] = "gpt2";
+        fields["model_type"] = HfModelType(c.ArchitectureName);
         fields["vocab_size"] = c.VocabSize;
         fields["n_embd"] = c.HiddenSize;
         fields["n_inner"] = c.IntermediateSize;

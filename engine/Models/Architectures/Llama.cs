@@ -5,7 +5,7 @@ internal sealed class Llama : LlamaFamily
 {
     public override IReadOnlyList<string> HfClasses { get; } = ["LlamaForCausalLM", "MistralForCausalLM"];
 
-    public override string HfModelType(ModelConfig c) => c.ArchitectureName == "MistralForCausalLM" ? "mistral" : "llama";
+    public override string HfModelType(string className) => className == "MistralForCausalLM" ? "mistral" : "llama";
 
     public override string GgufName => "llama";
 

@@ -51,7 +51,7 @@ internal abstract class LlamaFamily : ModelArchitecture
 
     public override void WriteHfConfig(ModelConfig c, IDictionary<string, object?> fields)
     {
-        fields["model_type"] = HfModelType(c);
+        fields["model_type"] = HfModelType(c.ArchitectureName);
         fields["vocab_size"] = c.VocabSize;
         fields["hidden_size"] = c.HiddenSize;
         fields["intermediate_size"] = c.IntermediateSize;

@@ -13,8 +13,8 @@ internal abstract class ModelArchitecture
     /// <summary>Hugging Face class names (config.json "architectures"); the first is the one written.</summary>
     public abstract IReadOnlyList<string> HfClasses { get; }
 
-    /// <summary>config.json "model_type" written for a config of this architecture.</summary>
-    public virtual string HfModelType(ModelConfig config) => GgufName;
+    /// <summary>config.json "model_type" of one of HfClasses.</summary>
+    public virtual string HfModelType(string className) => GgufName;
 
     /// <summary>llama.cpp's name (general.architecture), also the prefix of its hyper-parameter keys.</summary>
     public abstract string GgufName { get; }

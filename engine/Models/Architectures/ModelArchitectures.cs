@@ -18,6 +18,10 @@ internal static class ModelArchitectures
 
     public static ModelArchitecture? ByGgufName(string name) => s_byGguf.GetValueOrDefault(name);
 
+    /// <summary>The class name config.json's "model_type" stands for, when "architectures" is absent.</summary>
+    public static string? ClassForModelType(string modelType) =>
+        All.SelectMany(a => a.HfClasses.Where(c => a.HfModelType(c) == modelType)).FirstOrDefault();
+
     /// <summary>The architecture a config was read for; configs are only made for registered class names.</summary>
     public static ModelArchitecture Of(ModelConfig config) =>
         ByHfClass(config.ArchitectureName)
