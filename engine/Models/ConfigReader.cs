@@ -14,7 +14,7 @@ internal readonly struct ConfigReader(JsonElement root, string path)
             && a[0].ValueKind == JsonValueKind.String)
             return a[0].GetString()!;
         // Some exports carry only model_type; each registered architecture knows its own.
-        if (root.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String
+        if (!root.TryGetProperty("architectures", out _) && root.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String
             && Architectures.ModelArchitectures.ClassForModelType(t.GetString()!) is string className)
             return className;
         throw new ModelFormatException(path, "missing field 'architectures' (an array naming the model class, e.g. [\"LlamaForCausalLM\"])");
