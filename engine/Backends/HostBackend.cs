@@ -12,6 +12,9 @@ public abstract class HostBackend
     public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
         CpuWeights.Create(data, rows, cols, format);
 
+    public Tensor AdoptMatrix(float[] data, int rows, int cols, WeightFormat format) =>
+        format == WeightFormat.F32 && data.Length == rows * cols ? new CpuTensor(data) : CpuWeights.Create(data, rows, cols, format);
+
     public void Download(Tensor source, int offset, Span<float> destination) =>
         D(source).AsSpan(offset, destination.Length).CopyTo(destination);
 

@@ -59,6 +59,13 @@ public interface IBackend : IDisposable
     Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
         format == WeightFormat.F32 ? Upload(data) : throw new NotSupportedException($"backend {Name} does not support {format} weights");
 
+    /// <summary>
+    /// As UploadMatrix, but data is handed over: a backend that keeps host f32 weights as given keeps
+    /// data itself instead of a copy, so a model loads without a second copy of its weights. The
+    /// caller must not change data afterwards. A vector is a matrix of one row.
+    /// </summary>
+    Tensor AdoptMatrix(float[] data, int rows, int cols, WeightFormat format) => UploadMatrix(data, rows, cols, format);
+
     // output (tokens.Length, dim) = table[tokens]
     void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output);
 

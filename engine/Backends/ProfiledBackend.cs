@@ -32,6 +32,8 @@ public sealed class ProfiledBackend(IBackend inner, KernelProfiler profiler, int
     public Tensor UploadMatrix(ReadOnlySpan<float> data, int rows, int cols, WeightFormat format) =>
         inner.UploadMatrix(data, rows, cols, format);
 
+    public Tensor AdoptMatrix(float[] data, int rows, int cols, WeightFormat format) => inner.AdoptMatrix(data, rows, cols, format);
+
     public void Download(Tensor source, int offset, Span<float> destination)
     {
         using (Measure("Download")) inner.Download(source, offset, destination);

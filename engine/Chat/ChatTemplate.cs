@@ -96,7 +96,7 @@ public sealed class ChatTemplate
     public string? EosToken => SpecialTokens.GetValueOrDefault("eos_token");
 
     /// <summary>
-    /// Loads the chat template of a Hugging Face model directory: <c>chat_template.jinja</c> when present, else
+    /// Loads the chat template of a GGUF file (tokenizer.chat_template), or of a Hugging Face model directory: <c>chat_template.jinja</c> when present, else
     /// <c>chat_template</c> in <c>tokenizer_config.json</c> (a string, or a list of <c>{"name", "template"}</c>),
     /// else <c>chat_template.json</c>. Special tokens come from <c>tokenizer_config.json</c> (plain strings or
     /// AddedToken objects with <c>"content"</c>).
@@ -106,6 +106,7 @@ public sealed class ChatTemplate
     public static ChatTemplate? FromModelDirectory(string directory)
     {
         ArgumentNullException.ThrowIfNull(directory);
+        if (Formats.Gguf.GgufModel.IsGgufFile(directory)) return FromGguf(Formats.Gguf.GgufFile.Open(directory));
         if (!Directory.Exists(directory)) throw new ChatTemplateException($"model directory '{directory}' does not exist");
         string configPath = Path.Combine(directory, HfConfigFiles.TokenizerConfig);
         using JsonDocument? config = ReadJson(configPath);
@@ -130,6 +131,18 @@ public sealed class ChatTemplate
             && legacy.RootElement.TryGetProperty("chat_template", out JsonElement legacyField))
             return new ChatTemplate(ReadTemplateField(legacyField, legacyPath), specialTokens, legacyPath);
         return null;
+    }
+
+    // GGUF keeps the template in tokenizer.chat_template and names special tokens by id.
+    private static ChatTemplate? FromGguf(Formats.Gguf.GgufFile file)
+    {
+        if (!file.TryGet("tokenizer.chat_template", out _)) return null;
+        string source = file.Get<string>("tokenizer.chat_template");
+        string[] tokens = file.Optional<string[]>("tokenizer.ggml.tokens") ?? [];
+        var specialTokens = new Dictionary<string, string>();
+        foreach (var (name, key) in new[] { ("bos_token", "tokenizer.ggml.bos_token_id"), ("eos_token", "tokenizer.ggml.eos_token_id") })
+            if (file.OptionalInt(key) is int id && id < tokens.Length) specialTokens[name] = tokens[id];
+        return new ChatTemplate(new() { [DefaultName] = source }, specialTokens, file.Path);
     }
 
     /// <summary>

@@ -13,8 +13,14 @@ internal readonly struct ConfigReader(JsonElement root, string path)
         if (root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array && a.GetArrayLength() > 0
             && a[0].ValueKind == JsonValueKind.String)
             return a[0].GetString()!;
+        // Some exports carry only model_type; each registered architecture knows its own.
+        if (!root.TryGetProperty("architectures", out _) && root.TryGetProperty("model_type", out var t) && t.ValueKind == JsonValueKind.String
+            && Architectures.ModelArchitectures.ClassForModelType(t.GetString()!) is string className)
+            return className;
         throw new ModelFormatException(path, "missing field 'architectures' (an array naming the model class, e.g. [\"LlamaForCausalLM\"])");
     }
+
+    public bool HasObject(string field) => root.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Object;
 
     public int Int(string field) =>
         OptionalInt(field) ?? throw new ModelFormatException(path, $"missing field '{field}' (an integer)");

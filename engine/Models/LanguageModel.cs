@@ -3,7 +3,7 @@ using DistillSpec.Tokenization;
 
 namespace DistillSpec.Models;
 
-/// <summary>A Hugging Face model directory loaded onto a backend: config, transformer and tokenizer.</summary>
+/// <summary>A Hugging Face model directory or GGUF file loaded onto a backend: config, transformer and tokenizer.</summary>
 public sealed class LanguageModel : IDisposable
 {
     private LanguageModel(string directory, ModelConfig config, Transformer transformer, TextTokenizer tokenizer)
@@ -21,15 +21,24 @@ public sealed class LanguageModel : IDisposable
 
     public static LanguageModel Load(string directory, IBackend backend, WeightFormat format = WeightFormat.F32, ModelLoadOptions? options = null)
     {
+        if (Formats.Gguf.GgufModel.IsGgufFile(directory))
+        {
+            // One parse of the header serves config, tokenizer and weights.
+            var file = Formats.Gguf.GgufFile.Open(directory);
+            var ggufConfig = Formats.Gguf.GgufModel.ReadConfig(file);
+            var ggufTokenizer = GgufTokenizer.Load(file, ggufConfig.VocabSize);
+            using var ggufWeights = Formats.Gguf.GgufModel.OpenStream(file, ggufConfig, options);
+            return new LanguageModel(directory, ggufConfig, new Transformer(ggufWeights, backend, format), ggufTokenizer);
+        }
         if (!System.IO.Directory.Exists(directory))
-            throw new DirectoryNotFoundException($"model directory '{directory}' does not exist");
+            throw new DirectoryNotFoundException($"model '{directory}' does not exist (expected a model directory or a GGUF file)");
         var config = ModelConfig.Load(directory);
         var tokenizer = TextTokenizer.Load(directory);
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ModelFormatException(directory,
                 $"tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}");
-        var weights = HfCheckpoint.Load(directory, config, options);
-        return new LanguageModel(directory, config, new Transformer(config, weights, backend, format), tokenizer);
+        using var weights = HfCheckpoint.OpenStream(directory, config, options);
+        return new LanguageModel(directory, config, new Transformer(weights, backend, format), tokenizer);
     }
 
     public void Dispose() => Transformer.Dispose();

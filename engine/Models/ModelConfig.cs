@@ -7,7 +7,8 @@ public enum Architecture { Llama, Gpt2 }
 
 /// <summary>
 /// The hyper-parameters of a model, read from Hugging Face's config.json with Hugging Face's
-/// field names. Llama, Qwen2, Mistral and SmolLM share one block; GPT-2 has its own fields.
+/// field names (or from GGUF metadata). Each supported architecture reads and writes its own fields
+/// (Architectures/); Architecture picks the transformer's block structure.
 /// </summary>
 public sealed record ModelConfig
 {
@@ -44,21 +45,23 @@ public sealed record ModelConfig
     public int KvDim => KvHeads * HeadDim;
 
     /// <summary>
-    /// Elements of the embedding and every layer's projection matrices: a lower bound of the
-    /// weights this config implies (norms, biases, positions and an untied head come on top).
+    /// Elements of the embedding, learned positions, untied head and every layer's projection
+    /// matrices: a lower bound of the weights this config implies (norms and biases come on top).
     /// </summary>
     public long MatrixParameters =>
-        (long)VocabSize * HiddenSize
+        (long)VocabSize * HiddenSize * (TiedEmbeddings ? 1 : 2)
+        + (Architecture == Architecture.Gpt2 ? (long)MaxPositions * HiddenSize : 0)
         + (long)Layers * HiddenSize * (2L * QDim + 2L * KvDim + (Architecture == Architecture.Gpt2 ? 2L : 3L) * IntermediateSize);
 
     // Llama's attention_bias covers o_proj too; Qwen2 biases only q, k and v.
-    public bool OutputBias => Architecture == Architecture.Gpt2 || (AttentionBias && ArchitectureName != "Qwen2ForCausalLM");
+    public bool OutputBias => Architecture == Architecture.Gpt2 || (AttentionBias && Architectures.ModelArchitectures.Of(this).OutputBiasWithAttentionBias);
 
-    public static readonly IReadOnlyList<string> SupportedArchitectures =
-        ["LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "GPT2LMHeadModel"];
+    public static readonly IReadOnlyList<string> SupportedArchitectures = Architectures.ModelArchitectures.HfClassNames;
 
+    /// <summary>The config of a Hugging Face model directory (config.json) or of a GGUF file (its metadata).</summary>
     public static ModelConfig Load(string modelDirectory)
     {
+        if (Formats.Gguf.GgufModel.IsGgufFile(modelDirectory)) return Formats.Gguf.GgufModel.ReadConfig(Formats.Gguf.GgufFile.Open(modelDirectory));
         string path = System.IO.Path.Combine(modelDirectory, "config.json");
         if (!File.Exists(path)) throw new ModelFormatException(path, "file not found; a model directory needs a Hugging Face config.json");
         ModelFiles.EnsureInside(modelDirectory, path);
@@ -70,70 +73,9 @@ public sealed record ModelConfig
     {
         var json = new ConfigReader(root, path);
         string name = json.Architecture();
-        var config = name switch
-        {
-            "LlamaForCausalLM" or "MistralForCausalLM" or "Qwen2ForCausalLM" => ParseLlama(json, name),
-            "GPT2LMHeadModel" => ParseGpt2(json, name),
-            _ => throw new ModelFormatException(path,
-                $"architecture '{name}' is not supported; supported: {string.Join(", ", SupportedArchitectures)}"),
-        };
-        config.Validate(path);
-        return config;
-    }
-
-    private static ModelConfig ParseLlama(ConfigReader json, string name)
-    {
-        int vocab = json.Int("vocab_size"), hidden = json.Int("hidden_size"), heads = json.Int("num_attention_heads");
-        bool qwen = name == "Qwen2ForCausalLM";
-        return new ModelConfig
-        {
-            Architecture = Architecture.Llama,
-            ArchitectureName = name,
-            VocabSize = vocab,
-            HiddenSize = hidden,
-            IntermediateSize = json.Int("intermediate_size"),
-            Layers = json.Int("num_hidden_layers"),
-            Heads = heads,
-            KvHeads = json.OptionalInt("num_key_value_heads") ?? heads,
-            HeadDim = json.OptionalInt("head_dim") ?? DefaultHeadDim(hidden, heads, json),
-            MaxPositions = json.OptionalInt("max_position_embeddings") ?? 2048,
-            NormEps = json.OptionalFloat("rms_norm_eps") ?? 1e-6f,
-            RopeTheta = json.OptionalFloat("rope_theta") ?? 10000f,
-            TiedEmbeddings = json.OptionalBool("tie_word_embeddings") ?? false,
-            // Qwen2 always has q/k/v biases; Llama declares them with attention_bias.
-            AttentionBias = qwen || (json.OptionalBool("attention_bias") ?? false),
-            MlpBias = json.OptionalBool("mlp_bias") ?? false,
-            BosTokenId = json.OptionalInt("bos_token_id"),
-            EosTokenIds = json.IntOrArray("eos_token_id"),
-        };
-    }
-
-    // Without an explicit head_dim, heads split the hidden size evenly; a remainder would silently drop columns.
-    private static int DefaultHeadDim(int hidden, int heads, ConfigReader json) =>
-        heads > 0 && hidden % heads != 0
-            ? throw json.Error($"hidden size {hidden} is not a multiple of the {heads} attention heads, and no head_dim is given")
-            : hidden / Math.Max(1, heads);
-
-    private static ModelConfig ParseGpt2(ConfigReader json, string name)
-    {
-        int vocab = json.Int("vocab_size"), hidden = json.Int("n_embd"), heads = json.Int("n_head");
-        return new ModelConfig
-        {
-            Architecture = Architecture.Gpt2,
-            ArchitectureName = name,
-            VocabSize = vocab,
-            HiddenSize = hidden,
-            IntermediateSize = json.OptionalInt("n_inner") ?? 4 * hidden,
-            Layers = json.Int("n_layer"),
-            Heads = heads,
-            KvHeads = heads,
-            HeadDim = DefaultHeadDim(hidden, heads, json),
-            MaxPositions = json.OptionalInt("n_positions") ?? json.Int("n_ctx"),
-            NormEps = json.OptionalFloat("layer_norm_epsilon") ?? 1e-5f,
-            TiedEmbeddings = true,
-            BosTokenId = json.OptionalInt("bos_token_id"),
-            EosTokenIds = json.IntOrArray("eos_token_id"),
-        };
+        var architecture = Architectures.ModelArchitectures.ByHfClass(name)
+            ?? throw new ModelFormatException(path, $"architecture '{name}' is not supported; supported: {string.Join(", ", SupportedArchitectures)}");
+        return architecture.ReadHfConfig(json, name).Validate(path);
     }
 
     // Caps well above any released model (Llama-3.1-405B: hidden 16384, intermediate 53248, 126
@@ -197,37 +139,7 @@ public sealed record ModelConfig
     public void Save(string modelDirectory)
     {
         var fields = new Dictionary<string, object?> { ["architectures"] = new[] { ArchitectureName } };
-        if (Architecture == Architecture.Gpt2)
-        {
-            fields["model_type"] = "gpt2";
-            fields["vocab_size"] = VocabSize;
-            fields["n_embd"] = HiddenSize;
-            fields["n_inner"] = IntermediateSize;
-            fields["n_layer"] = Layers;
-            fields["n_head"] = Heads;
-            fields["n_positions"] = MaxPositions;
-            fields["n_ctx"] = MaxPositions;
-            fields["layer_norm_epsilon"] = NormEps;
-            fields["activation_function"] = "gelu_new";
-        }
-        else
-        {
-            fields["model_type"] = ArchitectureName switch { "Qwen2ForCausalLM" => "qwen2", "MistralForCausalLM" => "mistral", _ => "llama" };
-            fields["vocab_size"] = VocabSize;
-            fields["hidden_size"] = HiddenSize;
-            fields["intermediate_size"] = IntermediateSize;
-            fields["num_hidden_layers"] = Layers;
-            fields["num_attention_heads"] = Heads;
-            fields["num_key_value_heads"] = KvHeads;
-            fields["head_dim"] = HeadDim;
-            fields["max_position_embeddings"] = MaxPositions;
-            fields["rms_norm_eps"] = NormEps;
-            fields["rope_theta"] = RopeTheta;
-            fields["tie_word_embeddings"] = TiedEmbeddings;
-            fields["attention_bias"] = AttentionBias;
-            fields["mlp_bias"] = MlpBias;
-            fields["hidden_act"] = "silu";
-        }
+        Architectures.ModelArchitectures.Of(this).WriteHfConfig(this, fields);
         if (BosTokenId is int bos) fields["bos_token_id"] = bos;
         if (EosTokenIds.Length > 0) fields["eos_token_id"] = EosTokenIds.Length == 1 ? EosTokenIds[0] : EosTokenIds;
         fields["torch_dtype"] = "float32";

@@ -16,42 +16,43 @@ public sealed class ModelWeights
 
     public float[] OutputProjection => LmHead ?? Embedding;
 
+    /// <summary>The weights of a Hugging Face model directory or a GGUF file, for the config read from the same place.</summary>
+    internal static ModelWeights Load(string path, ModelConfig config, ModelLoadOptions? options = null)
+    {
+        using var stream = WeightStream.Open(path, config, options);
+        return stream.ReadAll();
+    }
+
     /// <summary>Zero-filled weights of the right shapes for a config.</summary>
-    public static ModelWeights Allocate(ModelConfig c)
+    public static ModelWeights Allocate(ModelConfig c) => WithLayers(AllocateGlobals(c), Enumerable.Range(0, c.Layers).Select(_ => LayerWeights.Allocate(c)).ToArray());
+
+    /// <summary>The weights outside the layers, with no layers: what a <see cref="WeightStream"/> holds up front.</summary>
+    internal static ModelWeights AllocateGlobals(ModelConfig c)
     {
         bool gpt2 = c.Architecture == Architecture.Gpt2;
-        int d = c.HiddenSize, f = c.IntermediateSize;
+        int d = c.HiddenSize;
         return new ModelWeights
         {
             Config = c,
             Embedding = new float[c.VocabSize * d],
             Positions = gpt2 ? new float[c.MaxPositions * d] : null,
-            Layers = Enumerable.Range(0, c.Layers).Select(_ => new LayerWeights
-            {
-                AttentionNorm = new float[d],
-                AttentionNormBias = gpt2 ? new float[d] : null,
-                Query = new float[c.QDim * d],
-                Key = new float[c.KvDim * d],
-                Value = new float[c.KvDim * d],
-                Output = new float[d * c.QDim],
-                QueryBias = gpt2 || c.AttentionBias ? new float[c.QDim] : null,
-                KeyBias = gpt2 || c.AttentionBias ? new float[c.KvDim] : null,
-                ValueBias = gpt2 || c.AttentionBias ? new float[c.KvDim] : null,
-                OutputBias = c.OutputBias ? new float[d] : null,
-                MlpNorm = new float[d],
-                MlpNormBias = gpt2 ? new float[d] : null,
-                Gate = gpt2 ? null : new float[f * d],
-                GateBias = c.MlpBias ? new float[f] : null,
-                Up = new float[f * d],
-                UpBias = gpt2 || c.MlpBias ? new float[f] : null,
-                Down = new float[d * f],
-                DownBias = gpt2 || c.MlpBias ? new float[d] : null,
-            }).ToArray(),
+            Layers = [],
             FinalNorm = new float[d],
             FinalNormBias = gpt2 ? new float[d] : null,
             LmHead = c.TiedEmbeddings ? null : new float[c.VocabSize * d],
         };
     }
+
+    internal static ModelWeights WithLayers(ModelWeights globals, LayerWeights[] layers) => new()
+    {
+        Config = globals.Config,
+        Embedding = globals.Embedding,
+        Positions = globals.Positions,
+        Layers = layers,
+        FinalNorm = globals.FinalNorm,
+        FinalNormBias = globals.FinalNormBias,
+        LmHead = globals.LmHead,
+    };
 
     /// <summary>
     /// Seeded random weights: N(0, std) matrices, norm gains near 1 and small biases, so tests
@@ -96,6 +97,34 @@ public enum ParameterKind { Matrix, Gain, Bias }
 
 public sealed class LayerWeights
 {
+    /// <summary>Zero-filled weights of one layer of a config.</summary>
+    internal static LayerWeights Allocate(ModelConfig c)
+    {
+        bool gpt2 = c.Architecture == Architecture.Gpt2;
+        int d = c.HiddenSize, f = c.IntermediateSize;
+        return new LayerWeights
+        {
+            AttentionNorm = new float[d],
+            AttentionNormBias = gpt2 ? new float[d] : null,
+            Query = new float[c.QDim * d],
+            Key = new float[c.KvDim * d],
+            Value = new float[c.KvDim * d],
+            Output = new float[d * c.QDim],
+            QueryBias = gpt2 || c.AttentionBias ? new float[c.QDim] : null,
+            KeyBias = gpt2 || c.AttentionBias ? new float[c.KvDim] : null,
+            ValueBias = gpt2 || c.AttentionBias ? new float[c.KvDim] : null,
+            OutputBias = c.OutputBias ? new float[d] : null,
+            MlpNorm = new float[d],
+            MlpNormBias = gpt2 ? new float[d] : null,
+            Gate = gpt2 ? null : new float[f * d],
+            GateBias = c.MlpBias ? new float[f] : null,
+            Up = new float[f * d],
+            UpBias = gpt2 || c.MlpBias ? new float[f] : null,
+            Down = new float[d * f],
+            DownBias = gpt2 || c.MlpBias ? new float[d] : null,
+        };
+    }
+
     public required float[] AttentionNorm { get; init; }
     public float[]? AttentionNormBias { get; init; }
     public required float[] Query { get; init; }    // (heads * headDim, hidden)

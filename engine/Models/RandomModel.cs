@@ -32,6 +32,27 @@ public static class RandomModel
         EosTokenIds = [256],
     };
 
+    /// <summary>The names <see cref="ConfigFor"/> accepts: llama.cpp's architecture names.</summary>
+    internal static IReadOnlyList<string> ArchitectureNames => Architectures.ModelArchitectures.GgufNames;
+
+    /// <summary>
+    /// A config of a registered architecture (by llama.cpp's name) with the given shape: Qwen2 gets its
+    /// q/k/v biases, GPT-2 as many key/value heads as heads and its tied output.
+    /// </summary>
+    internal static ModelConfig ConfigFor(string architecture, int hidden, int layers, int heads, int kvHeads, int intermediate, int vocab,
+        int context = 2048, bool tied = true)
+    {
+        var llama = LlamaConfig(hidden, layers, heads, kvHeads, intermediate, vocab, context, tied);
+        var registered = Architectures.ModelArchitectures.ByGgufName(architecture)
+            ?? throw new ArgumentException($"unknown architecture '{architecture}'; expected one of {string.Join(", ", ArchitectureNames)}", nameof(architecture));
+        return registered switch
+        {
+            Architectures.Gpt2 => llama with { Architecture = Architecture.Gpt2, ArchitectureName = registered.HfClasses[0], KvHeads = heads, TiedEmbeddings = true },
+            Architectures.Qwen2 => llama with { ArchitectureName = registered.HfClasses[0], AttentionBias = true },
+            _ => llama with { ArchitectureName = registered.HfClasses[0] },
+        };
+    }
+
     public static void Create(string directory, ModelConfig config, int seed, DType storeAs = DType.F32)
     {
         if (config.VocabSize < 257)

@@ -17,15 +17,42 @@ public sealed class Transformer : IDisposable
 
     /// <param name="format">storage of the weight matrices (embedding, projections, MLP, head); norms and biases stay f32</param>
     public Transformer(ModelConfig config, ModelWeights weights, IBackend backend, WeightFormat format = WeightFormat.F32)
+        : this(config, backend, format, () => new DeviceWeights(MadeFor(weights, config), i => weights.Layers[i], backend, format, adopt: false))
     {
-        if (!ReferenceEquals(weights.Config, config) && weights.Config != config)
-            throw new ArgumentException("weights were made for a different config", nameof(weights));
+    }
+
+    private static ModelWeights MadeFor(ModelWeights weights, ModelConfig config) =>
+        ReferenceEquals(weights.Config, config) || weights.Config == config
+            ? weights
+            : throw new ArgumentException("weights were made for a different config", nameof(weights));
+
+    /// <summary>
+    /// Builds the model layer by layer from a checkpoint, so loading never holds an f32 copy of the
+    /// whole model beside the backend's: f32 layers are read into new arrays the backend keeps as
+    /// they are (AdoptMatrix); layers the backend converts (BF16, Q8_0) are read into one scratch
+    /// layer reused for all of them.
+    /// </summary>
+    internal Transformer(WeightStream weights, IBackend backend, WeightFormat format = WeightFormat.F32)
+        : this(weights.Config, backend, format, () => format == WeightFormat.F32
+            ? new DeviceWeights(weights.Globals, i => weights.ReadLayer(i), backend, format, adopt: true)
+            : new DeviceWeights(weights.Globals, ScratchLayers(weights), backend, format, adopt: false))
+    {
+    }
+
+    private static Func<int, LayerWeights> ScratchLayers(WeightStream weights)
+    {
+        var scratch = LayerWeights.Allocate(weights.Config);
+        return i => weights.ReadLayer(i, scratch);
+    }
+
+    private Transformer(ModelConfig config, IBackend backend, WeightFormat format, Func<DeviceWeights> upload)
+    {
         if (!backend.Supports(format))
             throw new ArgumentException($"backend {backend.Name} does not store {format} weights; use f32 or another device", nameof(format));
         Config = config;
         _backend = backend;
         WeightFormat = format;
-        _w = new DeviceWeights(weights, backend, format);
+        _w = upload();
         _a = new Activations(config, backend, ChunkRows);
     }
 
@@ -177,13 +204,17 @@ public sealed class Transformer : IDisposable
     {
         private readonly List<Tensor> _all = [];
 
-        public DeviceWeights(ModelWeights w, IBackend backend, WeightFormat format)
+        /// <param name="w">the weights outside the layers (its Layers are not read)</param>
+        /// <param name="layer">layer i's weights, asked for once each, in order</param>
+        /// <param name="adopt">whether the arrays are the model's own to hand over (AdoptMatrix) rather than to copy</param>
+        public DeviceWeights(ModelWeights w, Func<int, LayerWeights> layer, IBackend backend, WeightFormat format, bool adopt)
         {
             Tensor Keep(Tensor t) { _all.Add(t); return t; }
-            Tensor Up(float[] data) => Keep(backend.Upload(data));
+            Tensor Up(float[] data) => Keep(adopt ? backend.AdoptMatrix(data, 1, data.Length, WeightFormat.F32) : backend.Upload(data));
             Tensor? Maybe(float[]? data) => data is null ? null : Up(data);
             // Matrices are (out, in) with in = the row length that quantisation blocks run along.
-            Tensor Matrix(float[] data, int cols) => Keep(backend.UploadMatrix(data, data.Length / cols, cols, format));
+            Tensor Matrix(float[] data, int cols) =>
+                Keep(adopt ? backend.AdoptMatrix(data, data.Length / cols, cols, format) : backend.UploadMatrix(data, data.Length / cols, cols, format));
             Tensor? MaybeMatrix(float[]? data, int cols) => data is null ? null : Matrix(data, cols);
             var c = w.Config;
             int d = c.HiddenSize, f = c.IntermediateSize;
@@ -192,7 +223,7 @@ public sealed class Transformer : IDisposable
             OutputProjection = w.LmHead is null ? Embedding : Matrix(w.LmHead, d);
             FinalNorm = Up(w.FinalNorm);
             FinalNormBias = Maybe(w.FinalNormBias);
-            Layers = w.Layers.Select(l => new Layer(
+            Layers = Enumerable.Range(0, c.Layers).Select(layer).Select(l => new Layer(
                 Up(l.AttentionNorm), Maybe(l.AttentionNormBias),
                 Matrix(l.Query, d), Maybe(l.QueryBias), Matrix(l.Key, d), Maybe(l.KeyBias), Matrix(l.Value, d), Maybe(l.ValueBias),
                 Matrix(l.Output, c.QDim), Maybe(l.OutputBias), Up(l.MlpNorm), Maybe(l.MlpNormBias),

@@ -123,6 +123,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             default:
                 throw new InvalidOperationException($"Unhandled dtype {info.DType}.");
         }
+        IO.MappedPages.Release(_data + info.Begin, info.ByteLength);
     }
 
     public float[] ReadFloat32(string name)

@@ -40,7 +40,8 @@ public sealed class TextTokenizer
     public bool AddBos { get; }
 
     /// <summary>
-    /// Loads tokenizer.json when the directory has one (and nothing else: an unsupported tokenizer.json is an error,
+    /// Loads a GGUF file's tokenizer (its tokenizer.ggml.* metadata) when the path is a file. Otherwise
+    /// loads tokenizer.json when the directory has one (and nothing else: an unsupported tokenizer.json is an error,
     /// not a reason to read other files); otherwise vocab.json + merges.txt, otherwise tokenizer.model.
     /// BOS and EOS come from config.json / generation_config.json, then tokenizer_config.json (where "bos_token": null
     /// means there is none), then what the tokenizer file itself declares; never from an ordinary vocabulary entry.
@@ -49,6 +50,7 @@ public sealed class TextTokenizer
     public static TextTokenizer Load(string modelDirectory)
     {
         ArgumentException.ThrowIfNullOrEmpty(modelDirectory);
+        if (Formats.Gguf.GgufModel.IsGgufFile(modelDirectory)) return GgufTokenizer.Load(Formats.Gguf.GgufFile.Open(modelDirectory));
         if (!Directory.Exists(modelDirectory))
             throw new DirectoryNotFoundException($"Model directory '{modelDirectory}' does not exist.");
         Models.ModelFiles.EnsureTokenizerFilesInside(modelDirectory);
@@ -62,6 +64,10 @@ public sealed class TextTokenizer
         bool addBos = bos is not null && (config.AddBos ?? core.DefaultAddBos);
         return new TextTokenizer(core, bos, eos, addBos, config.CleanUpSpaces ?? core.CleanUpSpacesByDefault);
     }
+
+    /// <summary>A tokenizer whose BOS/EOS conventions come from elsewhere than a model directory (a GGUF file's metadata).</summary>
+    internal static TextTokenizer Create(TokenizerCore core, int? bosId, int[] eosIds, bool addBos) =>
+        new(core, bosId, eosIds, addBos, cleanUpSpaces: false);
 
     internal static TokenizerCore LoadCore(string dir, IReadOnlyList<string> additionalSpecialTokens)
     {

@@ -94,7 +94,7 @@ public sealed class Distiller : IDisposable
         int p = settings.PromptLength, c = settings.ContinuationLength, length = p + c, b = settings.Batch;
 
         var targetConfig = ModelConfig.Load(settings.TargetModel);
-        var targetWeights = HfCheckpoint.Load(settings.TargetModel, targetConfig);
+        var targetWeights = ModelWeights.Load(settings.TargetModel, targetConfig);
         if (targetConfig.VocabSize != student.Config.VocabSize)
             throw new ArgumentException($"target vocabulary ({targetConfig.VocabSize}) and draft vocabulary ({student.Config.VocabSize}) differ; distillation compares distributions over one vocabulary");
         _samplingBackend = new SimdBackend(threads);

@@ -50,6 +50,33 @@ public class BackendOpsTests
         _check.CompareMatMul(Get(name), shapes, format);
     }
 
+    // A model loaded from a checkpoint hands its arrays over instead of copying them; the weights must compute the same.
+    [Theory, MemberData(nameof(BackendsAndFormats))]
+    public void AdoptedMatrixComputesAsAnUploadedOne(string name, WeightFormat format)
+    {
+        var b = Get(name);
+        int rows = 7, cols = 64;
+        float[] data = RandomArray(rows * cols), x = RandomArray(3 * cols);
+        using var uploaded = b.UploadMatrix(data, rows, cols, format);
+        using var adopted = b.AdoptMatrix((float[])data.Clone(), rows, cols, format);
+        using var input = b.Upload(x);
+        using var y1 = b.Allocate(3 * rows);
+        using var y2 = b.Allocate(3 * rows);
+
+        b.MatMul(input, 3, cols, uploaded, rows, null, y1);
+        b.MatMul(input, 3, cols, adopted, rows, null, y2);
+
+        float[] a1 = new float[3 * rows], a2 = new float[3 * rows];
+        b.Download(y1, 0, a1);
+        b.Download(y2, 0, a2);
+        Assert.Equal(a1, a2);
+        if (b is HostBackend && format == WeightFormat.F32)
+        {
+            var kept = new float[rows * cols];
+            Assert.Same(kept, ((CpuTensor)b.AdoptMatrix(kept, rows, cols, format)).Data);
+        }
+    }
+
     [Theory, MemberData(nameof(BackendsAndFormats))]
     public void EmbedMatchesReference(string name, WeightFormat format)
     {

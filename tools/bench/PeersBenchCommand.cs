@@ -121,8 +121,8 @@ internal static class PeersBenchCommand
         Dictionary<string, object> report, List<string> skipped)
     {
         string f32 = Path.Combine(directory, "model-f32.gguf"), f16 = Path.Combine(directory, "model-f16.gguf");
-        LlamaGgufExporter.Build(directory, GgmlType.F32).Save(f32);
-        LlamaGgufExporter.Build(directory, GgmlType.F16).Save(f16);
+        GgufExporter.Build(directory, GgmlType.F32).Save(f32);
+        GgufExporter.Build(directory, GgmlType.F16).Save(f16);
         var prompt = Enumerable.Range(0, s.PromptTokens).Select(i => (i * 7919 + 13) % c.VocabSize).ToArray();
         List<SpeedResult> speeds;
         List<LogitsResult> logits;

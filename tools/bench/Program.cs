@@ -6,6 +6,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     CpuBenchCommand.Create(),
     PeersBenchCommand.Create(),
     TrainGemmBenchCommand.Create(),
+    GgufLogitsBenchCommand.Create(),
     FormatsBenchCommand.Create(),
     StartupBenchCommand.Create(),
     RepeatBenchCommand.Create(),

@@ -14,7 +14,7 @@ internal static class ChatCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var draft = new Option<string?>("--model-draft", "-md") { Description = "draft model directory: decode replies speculatively (same output as the target alone)" };
+        var draft = new Option<string?>("--model-draft", "-md") { Description = "draft model directory or GGUF file: decode replies speculatively (same output as the target alone)" };
         var system = new Option<string?>("--system") { Description = "system message that opens the conversation" };
         var command = new Command("chat", "chat with a model through its chat template; one user turn per line, /exit or end of input to stop") { draft, system };
         common.AddTo(command);

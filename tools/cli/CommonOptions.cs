@@ -7,7 +7,7 @@ namespace DistillSpec.Cli;
 /// <summary>llama.cpp-style options shared by the generation commands.</summary>
 internal sealed class CommonOptions
 {
-    public Option<string> Model { get; } = new("--model", "-m") { Description = "model directory (Hugging Face layout)", Required = true };
+    public Option<string> Model { get; } = new("--model", "-m") { Description = "model directory (Hugging Face layout) or GGUF file", Required = true };
     public Option<string> Prompt { get; } = new("--prompt", "-p") { Description = "prompt text", DefaultValueFactory = _ => "" };
     public Option<int> Tokens { get; } = new("--n-predict", "-n") { Description = "number of tokens to generate", DefaultValueFactory = _ => 128 };
     public Option<float> Temperature { get; } = new("--temp") { Description = "temperature; 0 = greedy", DefaultValueFactory = _ => 0.8f };

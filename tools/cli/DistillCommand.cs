@@ -13,7 +13,7 @@ internal static class DistillCommand
 {
     public static Command Create()
     {
-        var target = new Option<string>("--target") { Description = "target (teacher) model directory" };
+        var target = new Option<string>("--target") { Description = "target (teacher) model directory or GGUF file" };
         var draft = new Option<string>("--draft") { Description = "draft (student) model directory to start from" };
         var data = new Option<string>("--data", "-d") { Description = "prompts: a token file (.bin, cut into prompt + continuation windows) or a JSONL prompt set ({\"prompt\", \"reference\"})" };
         var evalData = new Option<string?>("--eval-data") { Description = "held-out prompts for alpha, same formats (default: --data, not held out)" };

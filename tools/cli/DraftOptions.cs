@@ -6,7 +6,7 @@ namespace DistillSpec.Cli;
 /// <summary>llama.cpp-style options naming the draft model and how it drafts, shared by speculate and bench-sd.</summary>
 internal sealed class DraftOptions
 {
-    public Option<string> Draft { get; } = new("--model-draft", "-md") { Description = "draft model directory; must share the target's vocabulary", Required = true };
+    public Option<string> Draft { get; } = new("--model-draft", "-md") { Description = "draft model directory or GGUF file; must share the target's vocabulary", Required = true };
     public Option<int> DraftMax { get; } = new("--draft-max") { Description = "gamma: tokens drafted per round (the ceiling with --adaptive or --draft-p-min)", DefaultValueFactory = _ => 4 };
     public Option<float> DraftPMin { get; } = new("--draft-p-min") { Description = "stop drafting when the draft's top probability falls below this; 0 = off", DefaultValueFactory = _ => 0f };
     public Option<bool> Adaptive { get; } = new("--adaptive") { Description = "grow gamma after fully accepted rounds, shrink it after a rejected first draft" };

@@ -3,22 +3,22 @@ using DistillSpec.Formats.Gguf;
 
 namespace DistillSpec.Cli;
 
-/// <summary>Writes a Llama-family model directory and its byte-level BPE tokenizer as a GGUF file for llama.cpp.</summary>
+/// <summary>Writes a model directory of any supported architecture and its byte-level BPE tokenizer as a GGUF file for llama.cpp.</summary>
 internal static class ExportGgufCommand
 {
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "model directory (Hugging Face layout)", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "GGUF file to write", Required = true };
-        var type = new Option<string>("--type") { Description = "type of the weight matrices: f32 or f16 (norms stay f32)", DefaultValueFactory = _ => "f32" };
-        type.AcceptOnlyFromAmong("f32", "f16");
-        var pre = new Option<string?>("--pre") { Description = "llama.cpp pre-tokenizer name (default: gpt-2, only for tokenizers that use GPT-2's regex)" };
-        var command = new Command("export-gguf", "write a Llama-family model as GGUF that llama.cpp loads") { model, output, type, pre };
+        var type = new Option<string>("--type") { Description = "type of the weight matrices: f32, f16, bf16 or q8_0 (norms and biases stay f32)", DefaultValueFactory = _ => "f32" };
+        type.AcceptOnlyFromAmong("f32", "f16", "bf16", "q8_0");
+        var pre = new Option<string?>("--pre") { Description = "llama.cpp pre-tokenizer name (default: the one whose regex the tokenizer uses: gpt-2, llama-bpe or qwen2)" };
+        var command = new Command("export-gguf", "write a model (llama, mistral, qwen2, phi3, gpt2) as GGUF that llama.cpp loads") { model, output, type, pre };
         command.SetAction(r => CliErrors.Guard(() =>
         {
-            var matrixType = r.GetValue(type) == "f16" ? GgmlType.F16 : GgmlType.F32;
+            var matrixType = r.GetValue(type) switch { "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0, _ => GgmlType.F32 };
             string path = r.GetValue(output)!;
-            var gguf = LlamaGgufExporter.Build(r.GetValue(model)!, matrixType, r.GetValue(pre));
+            var gguf = GgufExporter.Build(r.GetValue(model)!, matrixType, r.GetValue(pre));
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             gguf.Save(path);
             Console.WriteLine($"wrote {path}: {gguf.TensorCount} tensors, {gguf.MetadataCount} metadata keys, " +

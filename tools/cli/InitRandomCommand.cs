@@ -4,7 +4,7 @@ using DistillSpec.SafeTensors;
 
 namespace DistillSpec.Cli;
 
-/// <summary>Writes a randomly initialised Llama-family model directory (for tests and speed measurements).</summary>
+/// <summary>Writes a randomly initialised model directory of any supported architecture (for tests and speed measurements).</summary>
 internal static class InitRandomCommand
 {
     public static Command Create()
@@ -19,9 +19,11 @@ internal static class InitRandomCommand
         var context = new Option<int>("--context") { Description = "context length", DefaultValueFactory = _ => 1024 };
         var seed = new Option<int>("--seed", "-s") { Description = "initialisation seed", DefaultValueFactory = _ => 1 };
         var bf16 = new Option<bool>("--bf16") { Description = "store weights as BF16" };
-        var command = new Command("init-random", "write a randomly initialised Llama-family model directory")
+        var architecture = new Option<string>("--architecture", "-a") { Description = "llama, qwen2, phi3 or gpt2 (GPT-2 ignores --kv-heads)", DefaultValueFactory = _ => "llama" };
+        architecture.AcceptOnlyFromAmong([.. RandomModel.ArchitectureNames]);
+        var command = new Command("init-random", "write a randomly initialised model directory")
         {
-            output, hidden, layers, heads, kvHeads, intermediate, vocab, context, seed, bf16,
+            output, architecture, hidden, layers, heads, kvHeads, intermediate, vocab, context, seed, bf16,
         };
         foreach (var o in new[] { hidden, layers, heads, kvHeads, intermediate, context }) CommonOptions.Check(o, n => n >= 1, $"{o.Name} must be at least 1");
         CommonOptions.Check(vocab, v => v >= 257, "--vocab must be at least 257 (256 bytes + <|endoftext|>)");
@@ -29,7 +31,7 @@ internal static class InitRandomCommand
         {
             int h = r.GetValue(hidden);
             int f = r.GetResult(intermediate) is null ? (h * 8 / 3 + 31) / 32 * 32 : r.GetValue(intermediate);
-            var config = RandomModel.LlamaConfig(h, r.GetValue(layers), r.GetValue(heads), r.GetValue(kvHeads), f,
+            var config = RandomModel.ConfigFor(r.GetValue(architecture)!, h, r.GetValue(layers), r.GetValue(heads), r.GetValue(kvHeads), f,
                 r.GetValue(vocab), r.GetValue(context));
             string dir = r.GetValue(output)!;
             RandomModel.Create(dir, config, r.GetValue(seed), r.GetValue(bf16) ? DType.BF16 : DType.F32);

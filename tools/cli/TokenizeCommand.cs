@@ -15,7 +15,7 @@ internal static class TokenizeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "model or tokenizer directory (Hugging Face layout)", Required = true };
+        var model = new Option<string>("--model", "-m") { Description = "model or tokenizer directory (Hugging Face layout), or GGUF file", Required = true };
         var input = new Option<string>("--input", "-i") { Description = "corpus file (documents joined by <|endoftext|>)" };
         var output = new Option<string>("--output", "-o") { Description = "token file to write (NAME.bin, with NAME.json beside it)" };
         var ids = new Option<bool>("--ids") { Description = "print token ids as JSON arrays instead of writing a token file" };

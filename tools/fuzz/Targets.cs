@@ -6,7 +6,7 @@ using DistillSpec.Tokenization;
 
 namespace DistillSpec.Fuzz;
 
-/// <summary>The four parsers under fuzzing and the valid files their mutations start from.</summary>
+/// <summary>The parsers under fuzzing and the valid files their mutations start from.</summary>
 public static class Targets
 {
     public static readonly IReadOnlyList<ParserTarget> All =
@@ -14,6 +14,8 @@ public static class Targets
         new("safetensors", "model.safetensors", SafeTensorsSeeds, ParseSafeTensors, e => e is SafeTensorsException),
         new("gguf", "model.gguf", GgufSeeds, ParseGguf, e => e is ModelFormatException),
         new("config", "config.json", ConfigSeeds, dir => ModelConfig.Load(dir), e => e is ModelFormatException),
+        // A whole model from a GGUF file: metadata, architecture, tensor layout and tokenizer.
+        new("gguf-model", "model.gguf", GgufModelSeeds, ParseGgufModel, e => e is ModelFormatException),
         // A tokenizer.json that is valid JSON but not byte-level BPE is passed over, and then the
         // directory has no tokenizer: that FileNotFoundException names tokenizer.json and why.
         new("tokenizer", "tokenizer.json", TokenizerSeeds, dir => TextTokenizer.Load(dir), e => e is ModelFormatException or FileNotFoundException),
@@ -34,6 +36,21 @@ public static class Targets
         var file = GgufFile.Open(Path.Combine(dir, "model.gguf"));
         foreach (var tensor in file.Tensors) file.ReadFloat32(tensor.Name);
     }
+
+    private static void ParseGgufModel(string dir)
+    {
+        using var model = LanguageModel.Load(Path.Combine(dir, "model.gguf"), new Backends.ScalarBackend());
+        model.Tokenizer.Encode("hello world", addBos: true);
+    }
+
+    // Tiny exports of a Llama and a GPT-2 model, with the byte-level tokenizer RandomModel writes.
+    private static IReadOnlyList<byte[]> GgufModelSeeds() =>
+        [.. new[] { "llama", "gpt2" }.Select(a => Bytes(path =>
+        {
+            string model = Path.Combine(Path.GetDirectoryName(path)!, a);
+            RandomModel.Create(model, RandomModel.ConfigFor(a, hidden: 32, layers: 1, heads: 2, kvHeads: 1, intermediate: 32, vocab: 260, context: 16), seed: 1);
+            GgufExporter.Build(model).Save(path);
+        }, "model.gguf"))];
 
     private static IReadOnlyList<byte[]> SafeTensorsSeeds()
     {

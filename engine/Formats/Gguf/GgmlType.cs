@@ -1,18 +1,53 @@
 namespace DistillSpec.Formats.Gguf;
 
-/// <summary>Tensor element types we read and write, numbered as in ggml.h (ggml_type); the quantised ones are left out.</summary>
+/// <summary>
+/// Tensor element types we read and write, numbered as in ggml.h (ggml_type). Other ggml types
+/// are named in error messages (GgmlTypes.Describe) but refused.
+/// </summary>
 public enum GgmlType : uint
 {
     F32 = 0,
     F16 = 1,
+    /// <summary>Blocks of 32 int8 values with one f16 scale: 34 bytes per block.</summary>
+    Q8_0 = 8,
+    BF16 = 30,
 }
 
 public static class GgmlTypeExtensions
 {
+    /// <summary>Bytes per element of the unblocked types (F32, F16, BF16).</summary>
     public static int ElementSize(this GgmlType type) => type switch
     {
         GgmlType.F32 => 4,
-        GgmlType.F16 => 2,
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "only F32 and F16 are supported"),
+        GgmlType.F16 or GgmlType.BF16 => 2,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "a block-quantised type has no per-element size; use its block size"),
     };
+}
+
+/// <summary>ggml's type traits for the types we handle: elements per block and bytes per block.</summary>
+internal static class GgmlTypes
+{
+    public const int Q8Block = 32, Q8BlockBytes = 34;
+
+    public static int BlockSize(GgmlType type) => type == GgmlType.Q8_0 ? Q8Block : 1;
+
+    public static int BlockBytes(GgmlType type) => type == GgmlType.Q8_0 ? Q8BlockBytes : type.ElementSize();
+
+    /// <summary>Bytes of elements values; elements must be a multiple of the block size.</summary>
+    public static long ByteSize(GgmlType type, long elements) => elements / BlockSize(type) * BlockBytes(type);
+
+    public static bool IsSupported(uint type) => Enum.IsDefined((GgmlType)type);
+
+    public static string Supported => string.Join(", ", Enum.GetValues<GgmlType>().Select(t => $"{t} ({(uint)t})"));
+
+    // ggml.h's names for the types it defines, so an unsupported one is reported by name.
+    private static readonly string?[] s_names =
+    [
+        "F32", "F16", "Q4_0", "Q4_1", null, null, "Q5_0", "Q5_1", "Q8_0", "Q8_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K", "Q8_K",
+        "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S", "IQ2_S", "IQ4_XS", "I8", "I16", "I32", "I64", "F64", "IQ1_M",
+        "BF16", null, null, null, "TQ1_0", "TQ2_0", null, null, null, "MXFP4",
+    ];
+
+    public static string Describe(uint type) =>
+        type < s_names.Length && s_names[type] is string name ? $"{name} ({type})" : $"unknown ggml type {type}";
 }

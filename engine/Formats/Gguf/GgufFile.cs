@@ -1,7 +1,5 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using DistillSpec.Models;
-using DistillSpec.Numerics;
 
 namespace DistillSpec.Formats.Gguf;
 
@@ -117,8 +115,11 @@ public sealed class GgufFile
                 throw r.Error($"tensor '{name}' has more than {int.MaxValue} elements, more than one array can hold");
         }
         uint type = r.UInt32($"type of tensor '{name}'");
-        if (!Enum.IsDefined((GgmlType)type))
-            throw r.Error($"tensor '{name}' has ggml type {type}; only F32 (0) and F16 (1) are supported");
+        if (!GgmlTypes.IsSupported(type))
+            throw r.Error($"tensor '{name}' has type {GgmlTypes.Describe(type)}, which this reader does not support; supported: {GgmlTypes.Supported}");
+        int block = GgmlTypes.BlockSize((GgmlType)type);
+        if (dims[0] % block != 0)
+            throw r.Error($"tensor '{name}' is {(GgmlType)type} with rows of {dims[0]} values, not a whole number of {block}-value blocks");
         ulong offset = r.UInt64($"offset of tensor '{name}'");
         if (offset % (ulong)alignment != 0)
             throw r.Error($"tensor '{name}' starts at data offset {offset}, which is not a multiple of the alignment {alignment}");
@@ -149,19 +150,33 @@ public sealed class GgufFile
             : throw new ModelFormatException(Path, $"metadata '{key}' is {value.Type}{(value.ElementType is { } e ? $" of {e}" : "")}, expected {typeof(T).Name}");
     }
 
-    /// <summary>A tensor's values as f32, converting from F16; in row-major order of <see cref="GgufTensorInfo.Shape"/>.</summary>
+    /// <summary>An integer metadata value in any GGUF integer type that holds it (llama.cpp writes uint32 or int32), or null when absent.</summary>
+    internal int? OptionalInt(string key)
+    {
+        if (!_metadata.TryGetValue(key, out var value)) return null;
+        long? n = value.Value switch
+        {
+            byte v => v, sbyte v => v, ushort v => v, short v => v, uint v => v, int v => v,
+            ulong v => v <= long.MaxValue ? (long)v : null, long v => v, _ => null,
+        };
+        if (n is null) throw new ModelFormatException(Path, $"metadata '{key}' is {value.Type}, expected an integer");
+        if (n < 0 || n > int.MaxValue) throw new ModelFormatException(Path, $"metadata '{key}' is {n}, outside 0..{int.MaxValue}");
+        return (int)n;
+    }
+
+    /// <summary>A metadata value of CLR type T, or default when absent; present with another type is an error naming the key.</summary>
+    internal T? Optional<T>(string key) => _metadata.ContainsKey(key) ? Get<T>(key) : default;
+
+    /// <summary>A tensor's values as f32, converted from its stored type; in row-major order of <see cref="GgufTensorInfo.Shape"/>.</summary>
     public float[] ReadFloat32(string name)
     {
         var info = Tensor(name);
-        var bytes = new byte[info.ByteSize];
-        using (var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read))
-        {
-            stream.Position = DataOffset + info.Offset;
-            stream.ReadExactly(bytes);
-        }
         var values = new float[info.ElementCount];
-        if (info.Type == GgmlType.F32) bytes.CopyTo(MemoryMarshal.AsBytes(values.AsSpan()));
-        else FloatConversion.HalfToSingle(MemoryMarshal.Cast<byte, Half>(bytes), values);
+        using var data = OpenData();
+        data.ReadSingle(info, values);
         return values;
     }
+
+    /// <summary>The data section, memory-mapped read-only; tensors are read from it without a copy of the file.</summary>
+    internal GgufTensorData OpenData() => GgufTensorData.Open(this);
 }

@@ -12,5 +12,5 @@ public sealed record GgufTensorInfo(string Name, long[] Dimensions, GgmlType Typ
 
     public long ElementCount => Dimensions.Aggregate(1L, (n, d) => n * d);
 
-    public long ByteSize => ElementCount * Type.ElementSize();
+    public long ByteSize => GgmlTypes.ByteSize(Type, ElementCount);
 }

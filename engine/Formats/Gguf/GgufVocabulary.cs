@@ -15,7 +15,7 @@ internal sealed record GgufVocabulary(string[] Tokens, int[] TokenTypes, string[
 
     /// <param name="vocabSize">Embedding rows. Ids the tokenizer lacks become "[PAD{id}]" of type Unused,
     /// as convert_hf_to_gguf.py does, because llama.cpp sizes the embedding by the token list.</param>
-    /// <param name="preTokenizer">llama.cpp pre-tokenizer name; null accepts only GPT-2's own regex.</param>
+    /// <param name="preTokenizer">llama.cpp pre-tokenizer name; null picks the one whose regex the tokenizer uses.</param>
     public static GgufVocabulary Read(string directory, int vocabSize, string? preTokenizer)
     {
         ByteLevelBpeSpec spec = ReadSpec(directory);
@@ -37,14 +37,11 @@ internal sealed record GgufVocabulary(string[] Tokens, int[] TokenTypes, string[
         return new GgufVocabulary(tokens!, types, spec.Merges.Select(m => m.Left + " " + m.Right).ToArray(), preTokenizer ?? Gpt2Only(spec, directory));
     }
 
-    private static string Gpt2Only(ByteLevelBpeSpec spec, string directory)
-    {
-        IReadOnlyList<string> patterns = spec.SplitPatterns;
-        if (patterns is [PreTokenizerChain.Gpt2Pattern]) return Gpt2PreTokenizer;
-        throw new ModelFormatException(directory,
-            $"the tokenizer splits text with [{string.Join(" | ", patterns)}], not GPT-2's regex; " +
-            "name llama.cpp's pre-tokenizer for it explicitly (e.g. llama-bpe, qwen2, smollm)");
-    }
+    private static string Gpt2Only(ByteLevelBpeSpec spec, string directory) =>
+        GgufPreTokenizers.ByPatterns(spec.SplitPatterns)?.Name
+        ?? throw new ModelFormatException(directory,
+            $"the tokenizer splits text with [{string.Join(" | ", spec.SplitPatterns)}], which is none of the pre-tokenizers this engine names " +
+            $"({GgufPreTokenizers.Names}); name llama.cpp's pre-tokenizer for it explicitly (e.g. smollm)");
 
     // The same layouts TextTokenizer reads, restricted to byte-level BPE: llama.cpp's "gpt2" model cannot hold SentencePiece.
     private static ByteLevelBpeSpec ReadSpec(string dir) =>

@@ -1,6 +1,4 @@
-using System.Runtime.InteropServices;
 using System.Text;
-using DistillSpec.Numerics;
 using DistillSpec.IO;
 
 namespace DistillSpec.Formats.Gguf;
@@ -46,7 +44,10 @@ public sealed class GgufWriter
         long count = shape.Aggregate(1L, (n, d) => n * d);
         if (shape.Any(d => d <= 0) || count != data.Length)
             throw new ArgumentException($"tensor '{name}': shape [{string.Join(", ", shape)}] does not hold {data.Length} values", nameof(shape));
-        type.ElementSize(); // rejects types we cannot encode
+        if (!Enum.IsDefined(type)) throw new ArgumentOutOfRangeException(nameof(type), type, "not a ggml type this writer encodes");
+        int block = GgmlTypes.BlockSize(type);
+        if (shape[^1] % block != 0)
+            throw new ArgumentException($"tensor '{name}': {type} needs rows whose length is a multiple of {block}, got shape [{string.Join(", ", shape)}]", nameof(shape));
         _tensors.Add((name, data, shape.Reverse().Select(d => (long)d).ToArray(), type));
         return this;
     }
@@ -79,7 +80,7 @@ public sealed class GgufWriter
             foreach (long d in dims) w.Write((ulong)d);
             w.Write((uint)type);
             w.Write((ulong)offset);
-            offset += dims.Aggregate(1L, (n, d) => n * d) * type.ElementSize();
+            offset += GgmlTypes.ByteSize(type, dims.Aggregate(1L, (n, d) => n * d));
         }
         long dataStart = Pad(w, w.BaseStream.Position);
         foreach (var (_, data, _, type) in _tensors)
@@ -98,20 +99,12 @@ public sealed class GgufWriter
         return w.BaseStream.Position;
     }
 
+    // In pieces of whole blocks, so a large tensor is never converted in one allocation.
     private static void WriteData(BinaryWriter w, float[] data, GgmlType type)
     {
-        if (type == GgmlType.F32)
-        {
-            w.Write(MemoryMarshal.AsBytes(data.AsSpan()));
-            return;
-        }
-        var half = new Half[Math.Min(data.Length, 1 << 16)];
-        for (int start = 0; start < data.Length; start += half.Length)
-        {
-            int n = Math.Min(half.Length, data.Length - start);
-            FloatConversion.SingleToHalf(data.AsSpan(start, n), half.AsSpan(0, n));
-            w.Write(MemoryMarshal.AsBytes(half.AsSpan(0, n)));
-        }
+        int chunk = 1 << 16;
+        for (int start = 0; start < data.Length; start += chunk)
+            w.Write(GgmlCodec.FromSingle(type, data.AsSpan(start, Math.Min(chunk, data.Length - start))));
     }
 
     private static void WriteString(BinaryWriter w, string s)

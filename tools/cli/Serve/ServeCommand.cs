@@ -12,7 +12,7 @@ internal static class ServeCommand
     {
         var common = new CommonOptions();
         var drafting = new DraftOptions();
-        var draft = new Option<string?>("--model-draft", "-md") { Description = "draft model directory: decode every request speculatively (same output as the target alone)" };
+        var draft = new Option<string?>("--model-draft", "-md") { Description = "draft model directory or GGUF file: decode every request speculatively (same output as the target alone)" };
         var host = new Option<string>("--host") { Description = "address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "port to listen on (0: any free port)", DefaultValueFactory = _ => 8080 };
         var parallel = new Option<int>("--parallel", "-np") { Description = "model copies loaded, each generating one request at a time", DefaultValueFactory = _ => 1 };
