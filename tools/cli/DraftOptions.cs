@@ -12,7 +12,7 @@ internal sealed class DraftOptions
     public Option<bool> Adaptive { get; } = new("--adaptive") { Description = "grow gamma after fully accepted rounds, shrink it after a rejected first draft" };
     public Option<string> Device { get; } = CommonOptions.DeviceOption("--device-draft", "the draft's device (the usual pairing: target on the GPU, draft on the CPU)", "cpu");
     public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "keep generating past end-of-sequence tokens" };
-    public Option<string?> WeightFormat { get; } = new("--weight-format-draft") { Description = "the draft's weight storage: f32, bf16 or q8_0 (default: the target's --weight-format); losslessness does not depend on it" };
+    public Option<string?> WeightFormat { get; } = new("--weight-format-draft") { Description = $"the draft's weight storage: {Backends.WeightFormats.Expected} (default: the target's --weight-format); losslessness does not depend on it" };
 
     public void AddTo(Command command, bool withDraftMax = true)
     {
@@ -27,7 +27,7 @@ internal sealed class DraftOptions
         command.Options.Add(IgnoreEos);
         command.Options.Add(Device);
         command.Options.Add(WeightFormat);
-        CommonOptions.Check(WeightFormat, f => f is null || Backends.WeightFormats.Names.Contains(f), "--weight-format-draft must be f32, bf16 or q8_0");
+        CommonOptions.Check(WeightFormat, f => f is null || Backends.WeightFormats.Names.Contains(f), $"--weight-format-draft must be {Backends.WeightFormats.Expected}");
         CommonOptions.Check(DraftPMin, p => p >= 0 && p < 1, "--draft-p-min must be in [0, 1)");
     }
 

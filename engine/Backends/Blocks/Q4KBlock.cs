@@ -1,0 +1,43 @@
+namespace DistillSpec.Backends;
+
+/// <summary>
+/// ggml's Q4_K: 256 weights in 8 sub-blocks of 32, 144 bytes: f16 d, f16 dmin, 12 bytes of
+/// 6-bit scales and mins (KQuantFit.UnpackScaleMin), then 128 bytes of nibbles. Nibble byte
+/// 32c + l holds weight 64c + l (sub-block 2c) low and 64c + 32 + l (sub-block 2c + 1) high;
+/// w = d * scale_j * q - dmin * min_j.
+/// </summary>
+internal struct Q4KBlock : IBlockFormat
+{
+    public const int ScalesAt = 4, QuantsAt = 16;
+
+    public static WeightFormat Format => WeightFormat.Q4_K;
+    public static int BlockWeights => 256;
+    public static int BlockBytes => 144;
+
+    public static void Quantize(ReadOnlySpan<float> x, Span<byte> block)
+    {
+        Span<byte> levels = stackalloc byte[256];
+        KQuantScales.Fit(x, 15, -1f, 20, block, ScalesAt, levels);
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++)
+                block[QuantsAt + 32 * c + l] = (byte)(levels[64 * c + l] | levels[64 * c + 32 + l] << 4);
+    }
+
+    public static void Dequantize(ReadOnlySpan<byte> block, Span<float> y)
+    {
+        float d = BlockFormats.ReadHalf(block, 0), dmin = BlockFormats.ReadHalf(block, 2);
+        var packed = block.Slice(ScalesAt, 12);
+        for (int c = 0; c < 4; c++)
+        {
+            var (sc0, m0) = KQuantFit.UnpackScaleMin(packed, 2 * c);
+            var (sc1, m1) = KQuantFit.UnpackScaleMin(packed, 2 * c + 1);
+            float d0 = d * sc0, min0 = dmin * m0, d1 = d * sc1, min1 = dmin * m1;
+            var q = block.Slice(QuantsAt + 32 * c, 32);
+            for (int l = 0; l < 32; l++)
+            {
+                y[64 * c + l] = d0 * (q[l] & 0xF) - min0;
+                y[64 * c + 32 + l] = d1 * (q[l] >> 4) - min1;
+            }
+        }
+    }
+}
