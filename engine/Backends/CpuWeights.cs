@@ -24,7 +24,6 @@ internal static class CpuWeights
         {
             case CpuTensor f: f.Data.AsSpan(row * cols, cols).CopyTo(destination); break;
             case Bf16Tensor h: h.DequantizeRow(row, destination); break;
-            case Q8Tensor q: q.DequantizeRow(row, destination); break;
             case BlockTensor b: b.DequantizeRow(row, destination); break;
             default: throw new ArgumentException($"weights of type {matrix.GetType().Name} are not host memory");
         }

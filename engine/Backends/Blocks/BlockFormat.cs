@@ -20,6 +20,33 @@ internal interface IBlockFormat
     static abstract void Dequantize(ReadOnlySpan<byte> block, Span<float> y);
 }
 
+/// <summary>
+/// What the integer kernels read from a 32-weight block format (Q8_0, Q4_0): one scale and
+/// 32 signed weights, w_i = Scale * Weight_i.
+/// </summary>
+internal unsafe interface IBlock32 : IBlockFormat
+{
+    static abstract float Scale(byte* block);
+    static abstract System.Runtime.Intrinsics.Vector256<sbyte> Weights(byte* block);
+    static abstract int Weight(byte* block, int i);
+}
+
+/// <summary>
+/// What the integer kernels read from a 256-weight super-block (Q4_K, Q5_K, Q6_K), in one form
+/// for all three: w_k = dScale * scales[k / 16] * q_k - dOffset * offsets[k / 16], with q_k
+/// unsigned in [0, 63] and the 16 scales and offsets small integers, so a super-block's dot
+/// with 8-bit activations is integer up to two f32 multiplies.
+/// </summary>
+internal unsafe interface ISuperBlock : IBlockFormat
+{
+    static abstract void Scales(byte* block, short* scales, short* offsets, out float dScale, out float dOffset);
+
+    /// <summary>q of sub-block j (weights 32j..32j+31).</summary>
+    static abstract System.Runtime.Intrinsics.Vector256<byte> Quants(byte* block, int j);
+
+    static abstract int Quant(byte* block, int k);
+}
+
 /// <summary>Row-level quantisation and dequantisation for every block format, and the f16 fields they share.</summary>
 internal static class BlockFormats
 {

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace DistillSpec.Backends;
 
 /// <summary>
@@ -6,7 +9,7 @@ namespace DistillSpec.Backends;
 /// 32c + l holds weight 64c + l (sub-block 2c) low and 64c + 32 + l (sub-block 2c + 1) high;
 /// w = d * scale_j * q - dmin * min_j.
 /// </summary>
-internal struct Q4KBlock : IBlockFormat
+internal unsafe struct Q4KBlock : ISuperBlock
 {
     public const int ScalesAt = 4, QuantsAt = 16;
 
@@ -39,5 +42,33 @@ internal struct Q4KBlock : IBlockFormat
                 y[64 * c + 32 + l] = d1 * (q[l] >> 4) - min1;
             }
         }
+    }
+
+    public static void Scales(byte* block, short* scales, short* offsets, out float dScale, out float dOffset)
+    {
+        var packed = new ReadOnlySpan<byte>(block + ScalesAt, 12);
+        for (int j = 0; j < 8; j++)
+        {
+            var (sc, m) = KQuantFit.UnpackScaleMin(packed, j);
+            scales[2 * j] = scales[2 * j + 1] = (short)sc;
+            offsets[2 * j] = offsets[2 * j + 1] = (short)m;
+        }
+        dScale = (float)*(Half*)block;
+        dOffset = (float)*(Half*)(block + 2);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Quants(byte* block, int j)
+    {
+        var packed = Vector256.Load(block + QuantsAt + 32 * (j >> 1));
+        if ((j & 1) != 0) packed = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte();
+        return packed & Vector256.Create((byte)0xF);
+    }
+
+    public static int Quant(byte* block, int k)
+    {
+        int within = k & 63;
+        int packed = block[QuantsAt + 32 * (k >> 6) + (within & 31)];
+        return within < 32 ? packed & 0xF : packed >> 4;
     }
 }

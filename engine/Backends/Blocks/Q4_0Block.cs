@@ -1,10 +1,13 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace DistillSpec.Backends;
 
 /// <summary>
 /// ggml's Q4_0: 32 weights as an f16 scale d then 16 bytes of nibbles; byte j holds weight j
 /// in its low nibble and weight j + 16 in its high one; w = d * (q - 8). 18 bytes.
 /// </summary>
-internal struct Q4_0Block : IBlockFormat
+internal unsafe struct Q4_0Block : IBlock32
 {
     public static WeightFormat Format => WeightFormat.Q4_0;
     public static int BlockWeights => 32;
@@ -37,4 +40,17 @@ internal struct Q4_0Block : IBlockFormat
             y[j + 16] = ((block[2 + j] >> 4) - 8) * d;
         }
     }
+
+    public static float Scale(byte* block) => (float)*(Half*)block;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Weights(byte* block)
+    {
+        var packed = Vector128.Load(block + 2);
+        var low = packed & Vector128.Create((byte)0xF);
+        var high = Vector128.ShiftRightLogical(packed.AsUInt16(), 4).AsByte() & Vector128.Create((byte)0xF);
+        return Vector256.Create(low, high).AsSByte() - Vector256.Create((sbyte)8);
+    }
+
+    public static int Weight(byte* block, int i) => (i < 16 ? block[2 + i] & 0xF : block[2 + i - 16] >> 4) - 8;
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace DistillSpec.Backends;
 
 /// <summary>
@@ -6,7 +9,7 @@ namespace DistillSpec.Backends;
 /// takes its high bit from bit 2c of high-bit byte l, weight 64c + 32 + l from bit 2c + 1;
 /// w = d * scale_j * q - dmin * min_j with q in [0, 31].
 /// </summary>
-internal struct Q5KBlock : IBlockFormat
+internal unsafe struct Q5KBlock : ISuperBlock
 {
     public const int ScalesAt = 4, HighBitsAt = 16, QuantsAt = 48;
 
@@ -46,5 +49,25 @@ internal struct Q5KBlock : IBlockFormat
                 y[64 * c + 32 + l] = d1 * ((q[l] >> 4) + ((high[l] >> (2 * c + 1)) & 1) * 16) - min1;
             }
         }
+    }
+
+    public static void Scales(byte* block, short* scales, short* offsets, out float dScale, out float dOffset) =>
+        Q4KBlock.Scales(block, scales, offsets, out dScale, out dOffset);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Quants(byte* block, int j)
+    {
+        var packed = Vector256.Load(block + QuantsAt + 32 * (j >> 1));
+        if ((j & 1) != 0) packed = Vector256.ShiftRightLogical(packed.AsUInt16(), 4).AsByte();
+        var bit = Vector256.ShiftRightLogical(Vector256.Load(block + HighBitsAt).AsUInt16(), j).AsByte() & Vector256.Create((byte)1);
+        return (packed & Vector256.Create((byte)0xF)) | Vector256.ShiftLeft(bit.AsUInt16(), 4).AsByte();
+    }
+
+    public static int Quant(byte* block, int k)
+    {
+        int within = k & 63, l = within & 31;
+        int packed = block[QuantsAt + 32 * (k >> 6) + l];
+        int high = (block[HighBitsAt + l] >> (2 * (k >> 6) + (within >> 5))) & 1;
+        return (within < 32 ? packed & 0xF : packed >> 4) | high << 4;
     }
 }

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace DistillSpec.Backends;
 
 /// <summary>
@@ -7,7 +10,7 @@ namespace DistillSpec.Backends;
 /// l + 64 (high), byte 64h + 32 + l weights l + 32 and l + 96; high byte 32h + l holds the top
 /// two bits of l, l + 32, l + 64, l + 96 at bits 0, 2, 4, 6. w = d * scale_(k/16) * (q - 32).
 /// </summary>
-internal struct Q6KBlock : IBlockFormat
+internal unsafe struct Q6KBlock : ISuperBlock
 {
     public const int HighBitsAt = 128, ScalesAt = 192, DAt = 208;
 
@@ -69,4 +72,34 @@ internal struct Q6KBlock : IBlockFormat
     }
 
     private static sbyte Scale(ReadOnlySpan<byte> block, int k) => (sbyte)block[ScalesAt + k / 16];
+
+    // w = d * scale_g * (q - 32): the offset per group of 16 is 32 * scale_g, with the same d.
+    public static void Scales(byte* block, short* scales, short* offsets, out float dScale, out float dOffset)
+    {
+        for (int g = 0; g < 16; g++)
+        {
+            scales[g] = (sbyte)block[ScalesAt + g];
+            offsets[g] = (short)(32 * scales[g]);
+        }
+        dScale = dOffset = (float)*(Half*)(block + DAt);
+    }
+
+    // Sub-block j is weights 128h + 32g + [0, 32) with h = j / 4, g = j % 4.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Quants(byte* block, int j)
+    {
+        int h = j >> 2, g = j & 3;
+        var low = Vector256.Load(block + 64 * h + 32 * (g & 1));
+        if (g >= 2) low = Vector256.ShiftRightLogical(low.AsUInt16(), 4).AsByte();
+        var high = Vector256.ShiftRightLogical(Vector256.Load(block + HighBitsAt + 32 * h).AsUInt16(), 2 * g).AsByte() & Vector256.Create((byte)3);
+        return (low & Vector256.Create((byte)0xF)) | Vector256.ShiftLeft(high.AsUInt16(), 4).AsByte();
+    }
+
+    public static int Quant(byte* block, int k)
+    {
+        int h = k >> 7, g = (k >> 5) & 3, l = k & 31;
+        int packed = block[64 * h + 32 * (g & 1) + l];
+        int high = (block[HighBitsAt + 32 * h + l] >> (2 * g)) & 3;
+        return (g < 2 ? packed & 0xF : packed >> 4) | high << 4;
+    }
 }

@@ -1,7 +1,10 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace DistillSpec.Backends;
 
 /// <summary>ggml's Q8_0: 32 weights as an f16 scale d then 32 int8 quants; w = d * q. 34 bytes.</summary>
-internal struct Q8_0Block : IBlockFormat
+internal unsafe struct Q8_0Block : IBlock32
 {
     public static WeightFormat Format => WeightFormat.Q8_0;
     public static int BlockWeights => 32;
@@ -23,4 +26,11 @@ internal struct Q8_0Block : IBlockFormat
         float d = BlockFormats.ReadHalf(block, 0);
         for (int j = 0; j < 32; j++) y[j] = (sbyte)block[2 + j] * d;
     }
+
+    public static float Scale(byte* block) => (float)*(Half*)block;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<sbyte> Weights(byte* block) => Vector256.Load((sbyte*)(block + 2));
+
+    public static int Weight(byte* block, int i) => (sbyte)block[2 + i];
 }
