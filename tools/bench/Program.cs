@@ -6,6 +6,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     CpuBenchCommand.Create(),
     PeersBenchCommand.Create(),
     FormatsBenchCommand.Create(),
+    BlocksBenchCommand.Create(),
     StartupBenchCommand.Create(),
     TokenizersBenchCommand.Create(),
     PtxBenchCommand.Create(),

@@ -126,7 +126,23 @@ internal static class BlockFormats
             TB.Dequantize(blocks.Slice(b * TB.BlockBytes, TB.BlockBytes), y.Slice(b * TB.BlockWeights, TB.BlockWeights));
     }
 
-    public static float ReadHalf(ReadOnlySpan<byte> bytes, int at) => (float)BinaryPrimitives.ReadHalfLittleEndian(bytes[at..]);
+    public static float ReadHalf(ReadOnlySpan<byte> bytes, int at) => HalfToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]));
+
+    /// <summary>
+    /// f16 bits -> f32, exactly (every f16 is an f32). Inline arithmetic instead of System.Half's
+    /// conversion, a call in the kernels' innermost loop: the magnitude's bits shifted into f32
+    /// position and scaled by 2^112 rebias the exponent (subnormals included); all-ones
+    /// exponents (inf, NaN) are set directly.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static float HalfToSingle(ushort half)
+    {
+        uint magnitude = (uint)(half & 0x7FFF) << 13;
+        uint bits = magnitude >= 0x7C00u << 13
+            ? magnitude | 0x7F800000
+            : BitConverter.SingleToUInt32Bits(BitConverter.UInt32BitsToSingle(magnitude) * 5.192296858534828e33f);
+        return BitConverter.UInt32BitsToSingle(bits | (uint)(half & 0x8000) << 16);
+    }
 
     // Round to nearest even, as ggml's GGML_FP32_TO_FP16.
     public static void WriteHalf(Span<byte> bytes, int at, float value) => BinaryPrimitives.WriteHalfLittleEndian(bytes[at..], (Half)value);

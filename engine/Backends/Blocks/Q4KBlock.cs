@@ -53,8 +53,8 @@ internal unsafe struct Q4KBlock : ISuperBlock
             scales[2 * j] = scales[2 * j + 1] = (short)sc;
             offsets[2 * j] = offsets[2 * j + 1] = (short)m;
         }
-        dScale = (float)*(Half*)block;
-        dOffset = (float)*(Half*)(block + 2);
+        dScale = BlockFormats.HalfToSingle(*(ushort*)block);
+        dOffset = BlockFormats.HalfToSingle(*(ushort*)(block + 2));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -41,7 +41,7 @@ internal unsafe struct Q4_0Block : IBlock32
         }
     }
 
-    public static float Scale(byte* block) => (float)*(Half*)block;
+    public static float Scale(byte* block) => BlockFormats.HalfToSingle(*(ushort*)block);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Weights(byte* block)

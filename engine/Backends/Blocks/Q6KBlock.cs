@@ -81,7 +81,7 @@ internal unsafe struct Q6KBlock : ISuperBlock
             scales[g] = (sbyte)block[ScalesAt + g];
             offsets[g] = (short)(32 * scales[g]);
         }
-        dScale = dOffset = (float)*(Half*)(block + DAt);
+        dScale = dOffset = BlockFormats.HalfToSingle(*(ushort*)(block + DAt));
     }
 
     // Sub-block j is weights 128h + 32g + [0, 32) with h = j / 4, g = j % 4.

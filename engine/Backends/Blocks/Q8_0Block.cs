@@ -27,7 +27,7 @@ internal unsafe struct Q8_0Block : IBlock32
         for (int j = 0; j < 32; j++) y[j] = (sbyte)block[2 + j] * d;
     }
 
-    public static float Scale(byte* block) => (float)*(Half*)block;
+    public static float Scale(byte* block) => BlockFormats.HalfToSingle(*(ushort*)block);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<sbyte> Weights(byte* block) => Vector256.Load((sbyte*)(block + 2));

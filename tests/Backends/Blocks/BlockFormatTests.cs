@@ -46,6 +46,17 @@ public class BlockFormatTests(ITestOutputHelper output)
         Assert.Contains("multiple of", Assert.Throws<ArgumentException>(() => BlockTensor.Quantize(new float[40], 1, 40, format)).Message);
     }
 
+    [Fact]
+    public void HalfToSingleIsExactForEveryBitPattern()
+    {
+        for (int bits = 0; bits <= ushort.MaxValue; bits++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf((ushort)bits), actual = BlockFormats.HalfToSingle((ushort)bits);
+            Assert.True(float.IsNaN(expected) ? float.IsNaN(actual) : BitConverter.SingleToInt32Bits(expected) == BitConverter.SingleToInt32Bits(actual),
+                $"f16 0x{bits:X4}: {expected:R} expected, got {actual:R}");
+        }
+    }
+
     private static float[] Dequantize(WeightFormat format, byte[] blocks, int count)
     {
         var y = new float[count];
