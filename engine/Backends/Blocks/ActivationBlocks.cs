@@ -15,6 +15,7 @@ internal sealed unsafe class ActivationBlocks
     private sbyte[] _quants = [];
     private float[] _scales = [];
     private short[] _sums = [];
+    private float[] _laneScales = [];
 
     public int Rows { get; private set; }
     public int Cols { get; private set; }
@@ -25,6 +26,10 @@ internal sealed unsafe class ActivationBlocks
     public float* Scales => (float*)Unsafe.AsPointer(ref _scales[0]);
     public short* Sums => (short*)Unsafe.AsPointer(ref _sums[0]);
 
+    // (rows, cols / 32 * 8): with 32-blocks, each block's scale repeated for the eight int32
+    // lanes its dot product occupies, so a 512-bit kernel loads two blocks' scales as one vector.
+    public float* LaneScales => (float*)Unsafe.AsPointer(ref _laneScales[0]);
+
     /// <summary>x (rows, cols) -> quants with scale amax / 127 per block, rounded to nearest even.</summary>
     public void Quantize(float* x, int rows, int cols, int blockSize)
     {
@@ -34,6 +39,7 @@ internal sealed unsafe class ActivationBlocks
             _quants = GC.AllocateArray<sbyte>(length, pinned: true);
             _scales = GC.AllocateArray<float>(length / 32, pinned: true);
             _sums = GC.AllocateArray<short>(length / 16, pinned: true);
+            _laneScales = GC.AllocateArray<float>(length / 4, pinned: true);
         }
         (Rows, Cols, BlockSize) = (rows, cols, blockSize);
         sbyte* q = Quants;
@@ -56,7 +62,12 @@ internal sealed unsafe class ActivationBlocks
                 Vector256.Narrow(Vector256.Narrow(v0, v1), Vector256.Narrow(v2, v3)).Store(qb + i);
             }
         }
-        if (blockSize != 256) return;
+        if (blockSize == 32)
+        {
+            float* lanes = LaneScales;
+            for (int b = 0; b < length / 32; b++) Vector256.Create(scales[b]).Store(lanes + 8L * b);
+            return;
+        }
         short* sums = Sums;
         for (int g = 0; g < length / 16; g++)
         {

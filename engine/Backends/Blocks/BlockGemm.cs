@@ -22,18 +22,22 @@ internal static unsafe class BlockGemm
             case IntDotPath.Scalar: BlockGemmScalar.Run(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case IntDotPath.Avx2: Run<Avx2Dot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case IntDotPath.AvxVnni: Run<VnniDot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case IntDotPath.Avx512: RunWide(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             default: throw new ArgumentOutOfRangeException(nameof(path), path, "unknown integer dot path");
         }
     }
 
     /// <summary>The fastest path this CPU runs.</summary>
-    public static IntDotPath Best => VnniDot.IsSupported ? IntDotPath.AvxVnni : Avx2Dot.IsSupported ? IntDotPath.Avx2 : IntDotPath.Scalar;
+    public static IntDotPath Best => VnniDot.IsSupported ? IntDotPath.AvxVnni
+        : Block32Wide<Q8_0Block>.IsSupported ? IntDotPath.Avx512
+        : Avx2Dot.IsSupported ? IntDotPath.Avx2 : IntDotPath.Scalar;
 
     public static bool IsSupported(IntDotPath path) => path switch
     {
         IntDotPath.Scalar => true,
         IntDotPath.Avx2 => Avx2Dot.IsSupported,
         IntDotPath.AvxVnni => VnniDot.IsSupported,
+        IntDotPath.Avx512 => Block32Wide<Q8_0Block>.IsSupported,
         _ => false,
     };
 
@@ -48,6 +52,20 @@ internal static unsafe class BlockGemm
             case WeightFormat.Q4_K: Rows<SuperBlock<Q4KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_K: Rows<SuperBlock<Q5KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: Rows<SuperBlock<Q6KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            default: throw new ArgumentOutOfRangeException(nameof(format), format, "not a block format");
+        }
+    }
+
+    private static void RunWide(WeightFormat format, ActivationBlocks a, byte* w, int rowBytes, int oStart, int oEnd, float* bias, float* y, int outDim)
+    {
+        if (!Block32Wide<Q8_0Block>.IsSupported) throw new PlatformNotSupportedException("this CPU cannot run the AVX-512BW block kernels");
+        switch (format)
+        {
+            case WeightFormat.Q8_0: Rows<Block32Wide<Q8_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q4_0: Rows<Block32Wide<Q4_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q4_K: Rows<SuperBlockWide<Q4KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q5_K: Rows<SuperBlockWide<Q5KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q6_K: Rows<SuperBlockWide<Q6KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             default: throw new ArgumentOutOfRangeException(nameof(format), format, "not a block format");
         }
     }

@@ -61,5 +61,7 @@ internal enum IntDotPath
     /// <summary>Plain integer loops: any CPU, and the SIMD paths' reference.</summary>
     Scalar,
     Avx2,
+    /// <summary>AVX-512BW: two 32-weight blocks (or K-quant sub-blocks) per vpmaddubsw.</summary>
+    Avx512,
     AvxVnni,
 }
