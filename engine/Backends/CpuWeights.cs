@@ -11,7 +11,8 @@ internal static class CpuWeights
         {
             WeightFormat.F32 => new CpuTensor(data.ToArray()),
             WeightFormat.BF16 => new Bf16Tensor(data, rows, cols),
-            WeightFormat.Q8_0 => new Q8Tensor(data, rows, cols),
+            WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K =>
+                BlockTensor.Quantize(data, rows, cols, WeightFormats.ForRow(format, cols)),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
         };
     }
@@ -23,7 +24,7 @@ internal static class CpuWeights
         {
             case CpuTensor f: f.Data.AsSpan(row * cols, cols).CopyTo(destination); break;
             case Bf16Tensor h: h.DequantizeRow(row, destination); break;
-            case Q8Tensor q: q.DequantizeRow(row, destination); break;
+            case BlockTensor b: b.DequantizeRow(row, destination); break;
             default: throw new ArgumentException($"weights of type {matrix.GetType().Name} are not host memory");
         }
     }

@@ -8,7 +8,7 @@ namespace DistillSpec.Backends;
 /// y (rows, outDim) = x (rows, inDim) * W (outDim, inDim)^T + b, for output columns
 /// [oStart, oEnd). Register-blocked up to 6 x 4: each step loads up to 6 input and 4 weight
 /// vectors and does up to 24 FMAs, so a weight row fetched from memory (and converted from
-/// BF16 or Q8_0) is reused by every input row of the pass from registers.
+/// BF16) is reused by every input row of the pass from registers.
 /// Rows this short (256-1024) end before the hardware prefetcher has learnt them, so the
 /// kernels request the weight rows ahead in software.
 /// </summary>
@@ -19,9 +19,7 @@ internal static unsafe class GemmKernel
     {
         int o = oStart;
         // Decode: eight weight rows in flight per step keep more memory streams and FMA chains busy.
-        if (rows == 1 && typeof(TW) == typeof(Q8Rows) && Avx2.IsSupported)
-            for (; o + 8 <= oEnd; o += 8) Block1x8Q8(x, inDim, Unsafe.As<TW, Q8Rows>(ref w), o, bias, y, o + 16 <= oEnd);
-        else if (rows == 1)
+        if (rows == 1)
             for (; o + 8 <= oEnd; o += 8) Block1x8(x, inDim, w, o, bias, y, o + 16 <= oEnd);
         for (; o + 4 <= oEnd; o += 4)
         {
@@ -142,51 +140,6 @@ internal static unsafe class GemmKernel
         }
         Store(y, o, bias, i, n, x, w, c0, c1, c2, c3);
         Store(y, o + 4, bias, i, n, x, w, c4, c5, c6, c7);
-    }
-
-    /// <summary>
-    /// Block1x8 for Q8_0 weights: each row's 32-weight block is summed unscaled and its scale
-    /// applied once, instead of converting and scaling every eight weights, which made Q8_0
-    /// decode compute-bound. Rows are whole blocks (Q8Tensor requires it), so n % 32 == 0.
-    /// </summary>
-    private static void Block1x8Q8(float* x, int n, Q8Rows w, int o, float* bias, float* y, bool prefetch)
-    {
-        const int B = WeightFormats.Q8BlockSize;
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        Vector256<float> c4 = default, c5 = default, c6 = default, c7 = default;
-        sbyte* q = w.Quants + (long)o * n;
-        float* s = w.Scales + (long)o * n / B;
-        int blocks = n / B;
-        for (int b = 0; b < blocks; b++)
-        {
-            int i = b * B;
-            // The next eight rows (contiguous: 8n quants and their scales) at the pace these are read.
-            if (prefetch) Request(w, (o + 8L) * n + 8L * i, 8 * B);
-            var x0 = Vector256.Load(x + i);
-            var x1 = Vector256.Load(x + i + 8);
-            var x2 = Vector256.Load(x + i + 16);
-            var x3 = Vector256.Load(x + i + 24);
-            c0 = Fma(BlockDot(q + i, x0, x1, x2, x3), Vector256.Create(s[b]), c0);
-            c1 = Fma(BlockDot(q + n + i, x0, x1, x2, x3), Vector256.Create(s[blocks + b]), c1);
-            c2 = Fma(BlockDot(q + 2L * n + i, x0, x1, x2, x3), Vector256.Create(s[2 * blocks + b]), c2);
-            c3 = Fma(BlockDot(q + 3L * n + i, x0, x1, x2, x3), Vector256.Create(s[3 * blocks + b]), c3);
-            c4 = Fma(BlockDot(q + 4L * n + i, x0, x1, x2, x3), Vector256.Create(s[4 * blocks + b]), c4);
-            c5 = Fma(BlockDot(q + 5L * n + i, x0, x1, x2, x3), Vector256.Create(s[5 * blocks + b]), c5);
-            c6 = Fma(BlockDot(q + 6L * n + i, x0, x1, x2, x3), Vector256.Create(s[6 * blocks + b]), c6);
-            c7 = Fma(BlockDot(q + 7L * n + i, x0, x1, x2, x3), Vector256.Create(s[7 * blocks + b]), c7);
-        }
-        Store(y, o, bias, n, n, x, w, c0, c1, c2, c3);
-        Store(y, o + 4, bias, n, n, x, w, c4, c5, c6, c7);
-    }
-
-    // Lane sums of x . q over one 32-weight block, unscaled.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> BlockDot(sbyte* q, Vector256<float> x0, Vector256<float> x1, Vector256<float> x2, Vector256<float> x3)
-    {
-        var t = Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(q)) * x0;
-        t = Fma(Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(q + 8)), x1, t);
-        t = Fma(Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(q + 16)), x2, t);
-        return Fma(Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(q + 24)), x3, t);
     }
 
     private static float Block1x1<TW>(float* x, int n, TW w, int o) where TW : struct, IWeightRows

@@ -21,7 +21,11 @@ public sealed class Bf16Tensor : Tensor
         FloatConversion.BFloat16ToSingle(Bits.AsSpan(row * Cols, Cols), destination);
 }
 
-/// <summary>A (rows, cols) weight matrix quantised to int8 in blocks of 32 along each row, one scale per block.</summary>
+/// <summary>
+/// A (rows, cols) weight matrix quantised to ggml's Q8_0 (int8 in blocks of 32 along each row,
+/// one f16 scale per block), split into a quants array and the scales widened to f32: the
+/// layout the GPU kernels read. The CPU keeps Q8_0 as ggml blocks (BlockTensor).
+/// </summary>
 public sealed class Q8Tensor : Tensor
 {
     public Q8Tensor(ReadOnlySpan<float> data, int rows, int cols) : base(rows * cols)
@@ -32,15 +36,12 @@ public sealed class Q8Tensor : Tensor
         Cols = cols;
         Quants = new sbyte[data.Length];
         Scales = new float[data.Length / WeightFormats.Q8BlockSize];
+        Span<byte> block = stackalloc byte[Q8_0Block.BlockBytes];
         for (int b = 0; b < Scales.Length; b++)
         {
-            var block = data.Slice(b * WeightFormats.Q8BlockSize, WeightFormats.Q8BlockSize);
-            float max = 0f;
-            foreach (float v in block) max = Math.Max(max, Math.Abs(v));
-            float scale = max / 127f;
-            Scales[b] = scale;
-            float inverse = scale == 0f ? 0f : 1f / scale;
-            for (int i = 0; i < block.Length; i++) Quants[b * WeightFormats.Q8BlockSize + i] = (sbyte)Math.Round(block[i] * inverse);
+            Q8_0Block.Quantize(data.Slice(b * WeightFormats.Q8BlockSize, WeightFormats.Q8BlockSize), block);
+            Scales[b] = BlockFormats.ReadHalf(block, 0);
+            for (int i = 0; i < WeightFormats.Q8BlockSize; i++) Quants[b * WeightFormats.Q8BlockSize + i] = (sbyte)block[2 + i];
         }
     }
 

@@ -24,6 +24,13 @@ public sealed class SimdBackend : HostBackend, IBackend
 
     public int Threads => _pool.Threads;
 
+    /// <summary>The integer dot products block-format MatMuls run on: the fastest this CPU has, unless a test or bench picks one.</summary>
+    internal IntDotPath BlockPath
+    {
+        get => _matMul.BlockPath;
+        set => _matMul.BlockPath = BlockGemm.IsSupported(value) ? value : throw new PlatformNotSupportedException($"this CPU cannot run the {value} block kernels");
+    }
+
     public void AddRows(Tensor x, Tensor table, int firstRow, int rows, int dim)
     {
         var xs = D(x).AsSpan(0, rows * dim);
@@ -149,8 +156,17 @@ public sealed class SimdBackend : HostBackend, IBackend
         private float[]? _bias;
         private int _rows, _inDim, _outDim;
 
-        public void Set(float[] x, int rows, int inDim, Tensor w, int outDim, float[]? bias, float[] y) =>
+        private readonly ActivationBlocks _activations = new();
+
+        public IntDotPath BlockPath { get; set; } = BlockGemm.Best;
+
+        // Block-format weights multiply 8-bit activations: x is rounded once here, before the workers start.
+        public unsafe void Set(float[] x, int rows, int inDim, Tensor w, int outDim, float[]? bias, float[] y)
+        {
             (_x, _rows, _inDim, _w, _outDim, _bias, _y) = (x, rows, inDim, w, outDim, bias, y);
+            if (w is BlockTensor b)
+                fixed (float* xs = x) _activations.Quantize(xs, rows, inDim, BlockFormats.BlockWeights(b.Format) == 256 ? 256 : 32);
+        }
 
         public override unsafe void Run(int start, int end, int worker)
         {
@@ -165,10 +181,8 @@ public sealed class SimdBackend : HostBackend, IBackend
                     case Bf16Tensor h:
                         fixed (ushort* w = h.Bits) GemmKernel.Run(x, _rows, _inDim, new Bf16Rows(w, _inDim), start, end, bias, y, _outDim);
                         break;
-                    case Q8Tensor q:
-                        fixed (sbyte* w = q.Quants)
-                        fixed (float* s = q.Scales)
-                            GemmKernel.Run(x, _rows, _inDim, new Q8Rows(w, s, _inDim), start, end, bias, y, _outDim);
+                    case BlockTensor blocks:
+                        fixed (byte* w = blocks.Blocks) BlockGemm.Run(BlockPath, blocks.Format, _activations, w, blocks.RowBytes, start, end, bias, y, _outDim);
                         break;
                     default:
                         throw new ArgumentException($"weights of type {_w?.GetType().Name} are not host memory");

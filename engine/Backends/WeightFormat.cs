@@ -1,16 +1,25 @@
 namespace DistillSpec.Backends;
 
 /// <summary>
-/// How a weight matrix is stored on a backend. Compute is always f32: BF16 and Q8_0 are
-/// expanded on the fly inside MatMul and Embed, which halves or quarters the bytes that
-/// memory-bound decoding streams per token.
+/// How a weight matrix is stored on a backend. BF16 is expanded to f32 inside MatMul; the
+/// block formats (ggml's Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, byte for byte) stay packed, and the CPU
+/// multiplies them with activations rounded to 8 bits using integer dot products. Fewer bytes
+/// per weight is what memory-bound decoding streams per token.
 /// </summary>
 public enum WeightFormat
 {
     F32,
     BF16,
-    /// <summary>Blocks of 32 int8 values along a row with one f32 scale each (llama.cpp's Q8_0 idea).</summary>
+    /// <summary>Blocks of 32 int8 values along a row with one f16 scale each: ggml's Q8_0.</summary>
     Q8_0,
+    /// <summary>Blocks of 32 4-bit values with one f16 scale: ggml's Q4_0.</summary>
+    Q4_0,
+    /// <summary>Super-blocks of 256 4-bit values with 6-bit scales and mins per 32: ggml's Q4_K.</summary>
+    Q4_K,
+    /// <summary>Super-blocks of 256 5-bit values with 6-bit scales and mins per 32: ggml's Q5_K.</summary>
+    Q5_K,
+    /// <summary>Super-blocks of 256 6-bit values with int8 scales per 16: ggml's Q6_K.</summary>
+    Q6_K,
 }
 
 public static class WeightFormats
@@ -19,14 +28,18 @@ public static class WeightFormats
     public const int Q8BlockShift = 5; // log2(Q8BlockSize)
 
     /// <summary>The names Parse accepts, in lower case.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["f32", "bf16", "q8_0", "q8"];
+    public static IReadOnlyList<string> Names { get; } = ["f32", "bf16", "q8_0", "q8", "q4_0", "q4_k", "q5_k", "q6_k"];
+
+    /// <summary>The names, for a help text or an error: "f32, bf16, q8_0, q4_0, q4_k, q5_k or q6_k".</summary>
+    internal static string Expected => "f32, bf16, q8_0, q4_0, q4_k, q5_k or q6_k";
 
     /// <summary>Bytes one weight occupies in the format, scales included: what decoding streams per weight.</summary>
     public static double BytesPerWeight(WeightFormat format) => format switch
     {
         WeightFormat.F32 => 4,
         WeightFormat.BF16 => 2,
-        WeightFormat.Q8_0 => 1 + 4.0 / Q8BlockSize,
+        WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K =>
+            (double)BlockFormats.BlockBytes(format) / BlockFormats.BlockWeights(format),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
     };
 
@@ -35,6 +48,23 @@ public static class WeightFormats
         "f32" => WeightFormat.F32,
         "bf16" => WeightFormat.BF16,
         "q8" or "q8_0" => WeightFormat.Q8_0,
-        _ => throw new ArgumentException($"unknown weight format '{text}'; expected f32, bf16 or q8_0"),
+        "q4_0" => WeightFormat.Q4_0,
+        "q4_k" => WeightFormat.Q4_K,
+        "q5_k" => WeightFormat.Q5_K,
+        "q6_k" => WeightFormat.Q6_K,
+        _ => throw new ArgumentException($"unknown weight format '{text}'; expected {Expected}"),
+    };
+
+    /// <summary>
+    /// The format a matrix with rows of `cols` weights is stored in when `format` is asked for:
+    /// a K-quant needs whole 256-weight super-blocks, and a row that is not one (Qwen2.5-0.5B's
+    /// 896, SmolLM2's 576) falls back to a 32-block format, as llama.cpp's quantizer does:
+    /// Q4_K to Q4_0, Q5_K and Q6_K to Q8_0.
+    /// </summary>
+    internal static WeightFormat ForRow(WeightFormat format, int cols) => format switch
+    {
+        WeightFormat.Q4_K when cols % 256 != 0 => WeightFormat.Q4_0,
+        WeightFormat.Q5_K or WeightFormat.Q6_K when cols % 256 != 0 => WeightFormat.Q8_0,
+        _ => format,
     };
 }

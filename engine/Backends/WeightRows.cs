@@ -53,38 +53,3 @@ internal readonly unsafe struct Bf16Rows(ushort* w, int cols) : IWeightRows
 
     public int ElementsPerLine => 32;
 }
-
-internal readonly unsafe struct Q8Rows(sbyte* q, float* scales, int cols) : IWeightRows
-{
-    public sbyte* Quants => q;
-
-    public float* Scales => scales;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public Vector256<float> Load(long row, int i)
-    {
-        long at = row * cols + i;
-        sbyte* p = q + at;
-        Vector256<int> wide = Avx2.IsSupported
-            ? Avx2.ConvertToVector256Int32(p)
-            : Vector256.Create(p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
-        // at >= 0, so a shift divides by the block size in one instruction (signed division takes five).
-        return Vector256.ConvertToSingle(wide) * scales[at >> WeightFormats.Q8BlockShift];
-    }
-
-    public float At(long row, int i)
-    {
-        long at = row * cols + i;
-        return q[at] * scales[at >> WeightFormats.Q8BlockShift];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Prefetch(long element)
-    {
-        if (!Sse.IsSupported) return;
-        Sse.Prefetch1(q + element);
-        Sse.Prefetch1(scales + (element >> WeightFormats.Q8BlockShift));
-    }
-
-    public int ElementsPerLine => 64;
-}

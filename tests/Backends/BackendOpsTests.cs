@@ -39,15 +39,25 @@ public class BackendOpsTests
     internal static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float tolerance) =>
         ReferenceComparison.AssertClose(expected, actual, tolerance);
 
+    // Rows of a block format are whole blocks: 32 weights, or 256 for the K-quants; 1 otherwise.
+    private static int BlockWeights(WeightFormat format) => BlockFormats.IsBlockFormat(format) ? BlockFormats.BlockWeights(format) : 1;
+
+    // Block formats multiply activations rounded to 8 bits (each within amax/254 of its value),
+    // so their products differ from the f32 reference by up to ~1% of the output's scale.
+    private static float MatMulTolerance(WeightFormat format) => BlockFormats.IsBlockFormat(format) ? 2e-2f : 1e-4f;
+
     [Theory, MemberData(nameof(BackendsAndFormats))]
     public void MatMulMatchesReference(string name, WeightFormat format)
     {
         // rows 1 takes the matrix-vector kernels; 2..6 the CPU's row-blocked GEMM and the device's
         // tiled kernel with partial tiles; 70 spans more than one CPU block of rows.
-        (int, int, int)[] shapes = format == WeightFormat.Q8_0
-            ? [(1, 64, 13), (1, 96, 5), (3, 32, 17), (5, 64, 11), (9, 96, 7)]
-            : [(1, 70, 13), (1, 8, 5), (2, 40, 36), (5, 33, 17), (9, 20, 11), (70, 48, 9)];
-        _check.CompareMatMul(Get(name), shapes, format);
+        (int, int, int)[] shapes = BlockWeights(format) switch
+        {
+            256 => [(1, 256, 13), (1, 512, 5), (3, 256, 17), (5, 512, 11), (9, 256, 7)],
+            32 => [(1, 64, 13), (1, 96, 5), (3, 32, 17), (5, 64, 11), (9, 96, 7)],
+            _ => [(1, 70, 13), (1, 8, 5), (2, 40, 36), (5, 33, 17), (9, 20, 11), (70, 48, 9)],
+        };
+        _check.CompareMatMul(Get(name), shapes, format, MatMulTolerance(format));
     }
 
     // A model loaded from a checkpoint hands its arrays over instead of copying them; the weights must compute the same.
@@ -82,7 +92,7 @@ public class BackendOpsTests
     {
         var b = Get(name);
         int[] tokens = [3, 0, 7, 3];
-        int dim = format == WeightFormat.Q8_0 ? 64 : 5;
+        int dim = BlockWeights(format) switch { 256 => 256, 32 => 64, _ => 5 };
         Compare(b, [RandomArray(8 * dim), new float[tokens.Length * dim]], (be, t) => be.Embed(t[0], tokens, dim, t[1]), 1, 0f,
             new WeightMatrix(0, 8, dim, format));
     }
@@ -182,8 +192,9 @@ public class BackendOpsTests
     [Theory, MemberData(nameof(ForwardCases))]
     public void PromptThenDecodeStepsMatchReference(string name, WeightFormat format, string model)
     {
-        // Q8_0 blocks run along rows of 32: the MLP's down projection needs an intermediate size that is a multiple.
-        var config = TinyModels.ByName(model) with { IntermediateSize = TinyModels.ByName(model).Architecture == Architecture.Gpt2 ? 128 : 64 };
+        // Blocks run along rows of 32 (256 for a K-quant, else it falls back): the MLP's down projection needs an intermediate size that is a multiple.
+        int intermediate = BlockWeights(format) == 256 ? 256 : TinyModels.ByName(model).Architecture == Architecture.Gpt2 ? 128 : 64;
+        var config = TinyModels.ByName(model) with { IntermediateSize = intermediate };
         var weights = ModelWeights.Random(config, seed: 7, std: 0.2f);
         int v = config.VocabSize;
         int[] prompt = TinyModels.RandomTokens(4, v, seed: 3), steps = TinyModels.RandomTokens(2, v, seed: 4);
@@ -197,14 +208,15 @@ public class BackendOpsTests
         var actual = new float[prompt.Length * v];
         reference.Forward(prompt, 0, referenceCache, expected);
         tested.Forward(prompt, 0, testedCache, actual);
-        AssertClose(expected, actual, ForwardTolerance);
+        float tolerance = BlockFormats.IsBlockFormat(format) ? 4 * MatMulTolerance(format) : ForwardTolerance;
+        AssertClose(expected, actual, tolerance);
 
         for (int i = 0; i < steps.Length; i++)
         {
             int position = prompt.Length + i;
             reference.Forward(steps.AsSpan(i, 1), position, referenceCache, expected.AsSpan(0, v));
             tested.Forward(steps.AsSpan(i, 1), position, testedCache, actual.AsSpan(0, v));
-            AssertClose(expected.AsSpan(0, v), actual.AsSpan(0, v), ForwardTolerance);
+            AssertClose(expected.AsSpan(0, v), actual.AsSpan(0, v), tolerance);
         }
         Assert.Equal(prompt.Length + steps.Length, testedCache.Length);
     }

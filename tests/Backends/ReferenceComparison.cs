@@ -42,15 +42,16 @@ internal sealed class ReferenceComparison(int seed = 1234)
     }
 
     /// <summary>MatMul with and without bias, for each (rows, inDim, outDim), with the weights stored in format.</summary>
-    public void CompareMatMul(IBackend backend, IEnumerable<(int Rows, int InDim, int OutDim)> shapes, WeightFormat format = WeightFormat.F32)
+    public void CompareMatMul(IBackend backend, IEnumerable<(int Rows, int InDim, int OutDim)> shapes, WeightFormat format = WeightFormat.F32,
+        float tolerance = 1e-4f)
     {
         foreach (var (rows, inDim, outDim) in shapes)
         {
             var weights = new WeightMatrix(1, outDim, inDim, format);
             Compare(backend, [RandomArray(rows * inDim), RandomArray(outDim * inDim), RandomArray(outDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, t[2], t[3]), 3, matrix: weights);
+                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, t[2], t[3]), 3, tolerance, weights);
             Compare(backend, [RandomArray(rows * inDim), RandomArray(outDim * inDim), new float[rows * outDim]],
-                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, null, t[2]), 2, matrix: weights);
+                (be, t) => be.MatMul(t[0], rows, inDim, t[1], outDim, null, t[2]), 2, tolerance, weights);
         }
     }
 

@@ -135,7 +135,7 @@ internal static class CpuBenchCommand
 
     private static int[] Prompt(int length, int vocab) => Enumerable.Range(0, length).Select(i => (i * 7919) % vocab).ToArray();
 
-    private static (double Prompt, double Decode) ModelTokensPerSecond(Transformer model, int promptLength, int decodeTokens)
+    internal static (double Prompt, double Decode) ModelTokensPerSecond(Transformer model, int promptLength, int decodeTokens)
     {
         var prompt = Prompt(promptLength, model.VocabSize);
         var generator = new Generator(model, SamplingSettings.GreedyDecoding, seed: 1);
@@ -148,7 +148,7 @@ internal static class CpuBenchCommand
     /// One target call of speculative decoding: `tokens` positions after a cached prompt, logits
     /// for all of them. Median of 20, each rolling the cache back to the prompt first.
     /// </summary>
-    private static double VerifyMilliseconds(Transformer model, int promptLength, int tokens)
+    internal static double VerifyMilliseconds(Transformer model, int promptLength, int tokens)
     {
         var prompt = Prompt(promptLength + tokens, model.VocabSize);
         using var cache = model.CreateCache(prompt.Length);

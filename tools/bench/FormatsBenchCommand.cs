@@ -11,10 +11,11 @@ using Spectre.Console;
 namespace DistillSpec.Bench;
 
 /// <summary>
-/// What BF16 and Q8_0 weight storage cost and buy on a trained target/draft pair: held-out loss
+/// What BF16 and the block formats (Q8_0, Q4_0, Q4_K, Q6_K) cost and buy on a trained target/draft pair: held-out loss
 /// of both models, target-only decode speed, and acceptance and speed-up of speculative decoding,
 /// each format beside f32 in the same run; and an f32 target with a Q8_0 draft, since the draft's
-/// precision changes only the speed of (lossless) speculative decoding.
+/// precision changes only the speed of (lossless) speculative decoding, and likewise a Q4_K
+/// target with a Q8_0 draft.
 /// </summary>
 internal static class FormatsBenchCommand
 {
@@ -41,7 +42,7 @@ internal static class FormatsBenchCommand
         var threads = new Option<int>("--threads", "-t") { Description = "CPU threads", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed", "-s") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "JSON report path", DefaultValueFactory = _ => "reports/bench-formats.json" };
-        var command = new Command("formats", "f32 vs bf16 vs q8_0 weights on a trained pair: held-out loss, decode tok/s, acceptance, speed-up")
+        var command = new Command("formats", "f32 vs bf16 vs block-format weights on a trained pair: held-out loss, decode tok/s, acceptance, speed-up")
         {
             target, draft, prompts, count, promptTokens, referenceTokens, tokens, gamma, threads, seed, output,
         };
@@ -63,7 +64,8 @@ internal static class FormatsBenchCommand
             foreach (var (format, draftFormat) in new[]
             {
                 (WeightFormat.F32, WeightFormat.F32), (WeightFormat.BF16, WeightFormat.BF16), (WeightFormat.Q8_0, WeightFormat.Q8_0),
-                (WeightFormat.F32, WeightFormat.Q8_0),
+                (WeightFormat.F32, WeightFormat.Q8_0), (WeightFormat.Q4_0, WeightFormat.Q4_0), (WeightFormat.Q4_K, WeightFormat.Q8_0),
+                (WeightFormat.Q6_K, WeightFormat.Q6_K),
             })
             {
                 AnsiConsole.MarkupLine($"[grey]{Name(format, draftFormat)}: loss, then speculative vs target-only decoding over {prompts.Count} prompts[/]");

@@ -8,6 +8,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     TrainGemmBenchCommand.Create(),
     GgufLogitsBenchCommand.Create(),
     FormatsBenchCommand.Create(),
+    BlocksBenchCommand.Create(),
     StartupBenchCommand.Create(),
     RepeatBenchCommand.Create(),
     TokenizersBenchCommand.Create(),

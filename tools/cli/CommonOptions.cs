@@ -14,7 +14,7 @@ internal sealed class CommonOptions
     public Option<int> TopK { get; } = new("--top-k") { Description = "keep the k most likely tokens; 0 = off", DefaultValueFactory = _ => 40 };
     public Option<float> TopP { get; } = new("--top-p") { Description = "nucleus mass to keep; 1 = off", DefaultValueFactory = _ => 0.95f };
     public Option<int> Seed { get; } = new("--seed", "-s") { Description = "random seed", DefaultValueFactory = _ => 1 };
-    public Option<string> WeightFormat { get; } = new("--weight-format") { Description = "weight storage: f32, bf16 or q8_0 (compute is f32)", DefaultValueFactory = _ => "f32" };
+    public Option<string> WeightFormat { get; } = new("--weight-format") { Description = $"weight storage: {Backends.WeightFormats.Expected} (block formats are ggml's, multiplied with 8-bit activations)", DefaultValueFactory = _ => "f32" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
     public Option<string> Device { get; } = DeviceOption("--device", "the target's (or the only model's) device", "auto");
     public Option<bool> CheckWeights { get; } = new("--check-weights") { Description = "scan every weight for NaN and Inf at load (one extra pass over the weights)" };
@@ -27,7 +27,7 @@ internal sealed class CommonOptions
         Check(Temperature, t => float.IsFinite(t) && t >= 0, "--temp must be a finite number >= 0 (0 = greedy)");
         Check(TopK, k => k >= 0, "--top-k must be >= 0 (0 = off)");
         Check(TopP, p => p > 0 && p <= 1, "--top-p must be in (0, 1]");
-        Check(WeightFormat, f => Backends.WeightFormats.Names.Contains(f), "--weight-format must be f32, bf16 or q8_0");
+        Check(WeightFormat, f => Backends.WeightFormats.Names.Contains(f), $"--weight-format must be {Backends.WeightFormats.Expected}");
     }
 
     /// <summary>A device name of the BackendRegistry, checked at parse time.</summary>

@@ -17,7 +17,7 @@ internal sealed class DraftOptions
         Description = $"lenience function f of the lossy test u < f(p, eps)/q: lin = p/eps, sq = p/eps^2, exp = p^eps ({LenienceFunctionNames.Choices})",
         DefaultValueFactory = _ => "lin",
     };
-    public Option<string?> WeightFormat { get; } = new("--weight-format-draft") { Description = "the draft's weight storage: f32, bf16 or q8_0 (default: the target's --weight-format); losslessness does not depend on it" };
+    public Option<string?> WeightFormat { get; } = new("--weight-format-draft") { Description = $"the draft's weight storage: {Backends.WeightFormats.Expected} (default: the target's --weight-format); losslessness does not depend on it" };
 
     public void AddTo(Command command, bool withDraftMax = true)
     {
@@ -34,7 +34,7 @@ internal sealed class DraftOptions
         command.Options.Add(WeightFormat);
         command.Options.Add(LenienceFunction);
         CommonOptions.Check(LenienceFunction, LenienceFunctionNames.IsName, $"--lenience-fn must be one of {LenienceFunctionNames.Choices}");
-        CommonOptions.Check(WeightFormat, f => f is null || Backends.WeightFormats.Names.Contains(f), "--weight-format-draft must be f32, bf16 or q8_0");
+        CommonOptions.Check(WeightFormat, f => f is null || Backends.WeightFormats.Names.Contains(f), $"--weight-format-draft must be {Backends.WeightFormats.Expected}");
         CommonOptions.Check(DraftPMin, p => p >= 0 && p < 1, "--draft-p-min must be in [0, 1)");
     }
 

@@ -26,7 +26,7 @@ internal static class ReproduceCommand
         var lossyGamma = new Option<int>("--lossy-gamma") { Description = "gamma of the lossy sweep", DefaultValueFactory = _ => 3 };
         var threads = new Option<int>("--threads", "-t") { Description = "CPU threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed", "-s") { Description = "sampling seed", DefaultValueFactory = _ => 1 };
-        var draftFormat = new Option<string>("--weight-format-draft") { Description = "the drafts' weight storage: f32, bf16 or q8_0 (the target stays f32)", DefaultValueFactory = _ => "f32" };
+        var draftFormat = new Option<string>("--weight-format-draft") { Description = $"the drafts' weight storage: {WeightFormats.Expected} (the target stays f32)", DefaultValueFactory = _ => "f32" };
         var output = new Option<string>("--out", "-o") { Description = "report path prefix (.md, .json and -*.png are written)", DefaultValueFactory = _ => "reports/distillspec" };
         var command = new Command("reproduce", "regenerate the DistillSpec reproduction report (markdown, JSON, PNG plots) from the shipped models")
         {

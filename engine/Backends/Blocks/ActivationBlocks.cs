@@ -1,0 +1,87 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace DistillSpec.Backends;
+
+/// <summary>
+/// Activations x (rows, cols) rounded to int8 for the integer kernels, in blocks matching the
+/// weights': 32 (one f32 scale per 32, as ggml's Q8_0 activations) for Q8_0/Q4_0, or 256 (one
+/// scale per 256, plus each 16's sum of quants, as ggml's Q8_K) for the K-quants, whose
+/// per-sub-block scales and mins then stay integer across a whole super-block.
+/// Buffers are pinned and reused, one set per backend.
+/// </summary>
+internal sealed unsafe class ActivationBlocks
+{
+    private sbyte[] _quants = [];
+    private float[] _scales = [];
+    private short[] _sums = [];
+    private float[] _laneScales = [];
+
+    public int Rows { get; private set; }
+    public int Cols { get; private set; }
+    public int BlockSize { get; private set; }
+
+    // (rows, cols) int8; (rows, cols / BlockSize) f32 scales; (rows, cols / 16) sums of 16 quants.
+    public sbyte* Quants => (sbyte*)Unsafe.AsPointer(ref _quants[0]);
+    public float* Scales => (float*)Unsafe.AsPointer(ref _scales[0]);
+    public short* Sums => (short*)Unsafe.AsPointer(ref _sums[0]);
+
+    // (rows, cols / 32 * 8): with 32-blocks, each block's scale repeated for the eight int32
+    // lanes its dot product occupies, so a 512-bit kernel loads two blocks' scales as one vector.
+    public float* LaneScales => (float*)Unsafe.AsPointer(ref _laneScales[0]);
+
+    /// <summary>x (rows, cols) -> quants with scale amax / 127 per block, rounded to nearest even.</summary>
+    public void Quantize(float* x, int rows, int cols, int blockSize)
+    {
+        int length = rows * cols;
+        if (_quants.Length < length)
+        {
+            _quants = GC.AllocateArray<sbyte>(length, pinned: true);
+            _scales = GC.AllocateArray<float>(length / 32, pinned: true);
+            _sums = GC.AllocateArray<short>(length / 16, pinned: true);
+            _laneScales = GC.AllocateArray<float>(length / 4, pinned: true);
+        }
+        (Rows, Cols, BlockSize) = (rows, cols, blockSize);
+        sbyte* q = Quants;
+        float* scales = Scales;
+        for (int b = 0; b < length / blockSize; b++)
+        {
+            float* xb = x + (long)b * blockSize;
+            var amax = Vector256<float>.Zero;
+            for (int i = 0; i < blockSize; i += 8) amax = Vector256.Max(amax, Vector256.Abs(Vector256.Load(xb + i)));
+            float d = HorizontalMax(amax) / 127f;
+            scales[b] = d;
+            var inverse = Vector256.Create(d != 0f ? 1f / d : 0f);
+            sbyte* qb = q + (long)b * blockSize;
+            for (int i = 0; i < blockSize; i += 32)
+            {
+                var v0 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + i) * inverse));
+                var v1 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + i + 8) * inverse));
+                var v2 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + i + 16) * inverse));
+                var v3 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + i + 24) * inverse));
+                Vector256.Narrow(Vector256.Narrow(v0, v1), Vector256.Narrow(v2, v3)).Store(qb + i);
+            }
+        }
+        if (blockSize == 32)
+        {
+            float* lanes = LaneScales;
+            for (int b = 0; b < length / 32; b++) Vector256.Create(scales[b]).Store(lanes + 8L * b);
+            return;
+        }
+        short* sums = Sums;
+        for (int g = 0; g < length / 16; g++)
+        {
+            int s = 0;
+            for (int i = 0; i < 16; i++) s += q[16 * g + i];
+            sums[g] = (short)s;
+        }
+    }
+
+    private static float HorizontalMax(Vector256<float> v)
+    {
+        var m = Vector128.Max(v.GetLower(), v.GetUpper());
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(2, 3, 0, 1)));
+        m = Vector128.Max(m, Vector128.Shuffle(m, Vector128.Create(1, 0, 3, 2)));
+        return m.ToScalar();
+    }
+}
