@@ -13,8 +13,37 @@ public class GgufModelTests
     {
         var data = new TheoryData<string, GgmlType>();
         foreach (string a in new[] { "llama", "qwen2", "phi3", "gpt2" })
-            foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0 }) data.Add(a, t);
+            foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0 }) data.Add(a, t);
         return data;
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q5_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void KQuantFile_LoadsItsBlocksAsStored(GgmlType type)
+    {
+        // Hidden and intermediate 256: rows of whole super-blocks.
+        using var dir = new TempDirectory();
+        string model = dir.File("llama");
+        RandomModel.Create(model, RandomModel.ConfigFor("llama", hidden: 256, layers: 1, heads: 4, kvHeads: 2, intermediate: 256, vocab: 260,
+            context: 16, tied: false), seed: 12);
+        string gguf = dir.File("k.gguf");
+        GgufExporter.Build(model, type).Save(gguf);
+
+        var file = GgufFile.Open(gguf);
+        var imported = GgufModel.ReadWeights(file, GgufModel.ReadConfig(file));
+        var expected = HfCheckpoint.Load(model, ModelConfig.Load(model));
+        foreach (var t in ModelArchitectures.Of(ModelConfig.Load(model)).GgufTensors(expected))
+            if (t.Shape.Length == 2)
+            {
+                var values = t.Export();
+                GgmlCodec.ToSingle(type, GgmlCodec.FromSingle(type, values), values);
+                t.Import(values);
+            }
+        foreach (var ((name, want, _), (_, got, _)) in expected.Parameters().Zip(imported.Parameters()))
+            Assert.True(want.AsSpan().SequenceEqual(got), $"{type}: parameter {name} differs");
+        Assert.All(file.Tensors, t => Assert.Equal(t.Dimensions.Length == 2 ? type : GgmlType.F32, t.Type));
     }
 
     // Hidden 32 and intermediate 64 are whole Q8_0 blocks; untied so output.weight is exercised (GPT-2 is always tied).

@@ -10,13 +10,17 @@ internal static class ExportGgufCommand
     {
         var model = new Option<string>("--model", "-m") { Description = "model directory (Hugging Face layout)", Required = true };
         var output = new Option<string>("--output", "-o") { Description = "GGUF file to write", Required = true };
-        var type = new Option<string>("--type") { Description = "type of the weight matrices: f32, f16, bf16 or q8_0 (norms and biases stay f32)", DefaultValueFactory = _ => "f32" };
-        type.AcceptOnlyFromAmong("f32", "f16", "bf16", "q8_0");
+        var type = new Option<string>("--type") { Description = "type of the weight matrices: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k (norms and biases stay f32; the K-quants need rows of whole 256-value super-blocks)", DefaultValueFactory = _ => "f32" };
+        type.AcceptOnlyFromAmong("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k", "q5_k", "q6_k");
         var pre = new Option<string?>("--pre") { Description = "llama.cpp pre-tokenizer name (default: the one whose regex the tokenizer uses: gpt-2, llama-bpe or qwen2)" };
         var command = new Command("export-gguf", "write a model (llama, mistral, qwen2, phi3, gpt2) as GGUF that llama.cpp loads") { model, output, type, pre };
         command.SetAction(r => CliErrors.Guard(() =>
         {
-            var matrixType = r.GetValue(type) switch { "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0, _ => GgmlType.F32 };
+            var matrixType = r.GetValue(type) switch
+            {
+                "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0,
+                "q4_k" => GgmlType.Q4_K, "q5_k" => GgmlType.Q5_K, "q6_k" => GgmlType.Q6_K, _ => GgmlType.F32,
+            };
             string path = r.GetValue(output)!;
             var gguf = GgufExporter.Build(r.GetValue(model)!, matrixType, r.GetValue(pre));
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);

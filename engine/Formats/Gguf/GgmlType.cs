@@ -8,8 +8,16 @@ public enum GgmlType : uint
 {
     F32 = 0,
     F16 = 1,
+    /// <summary>Blocks of 32 4-bit values with one f16 scale: 18 bytes per block.</summary>
+    Q4_0 = 2,
     /// <summary>Blocks of 32 int8 values with one f16 scale: 34 bytes per block.</summary>
     Q8_0 = 8,
+    /// <summary>Super-blocks of 256 4-bit values, 8 sub-blocks with 6-bit scales and minimums: 144 bytes.</summary>
+    Q4_K = 12,
+    /// <summary>Super-blocks of 256 5-bit values, as Q4_K with a fifth bit plane: 176 bytes.</summary>
+    Q5_K = 13,
+    /// <summary>Super-blocks of 256 6-bit values, 16 sub-blocks with int8 scales: 210 bytes.</summary>
+    Q6_K = 14,
     BF16 = 30,
 }
 
@@ -27,11 +35,20 @@ public static class GgmlTypeExtensions
 /// <summary>ggml's type traits for the types we handle: elements per block and bytes per block.</summary>
 internal static class GgmlTypes
 {
-    public const int Q8Block = 32, Q8BlockBytes = 34;
+    /// <summary>The engine's block format that stores a ggml block type byte for byte, if type is one.</summary>
+    public static Backends.WeightFormat? BlockFormat(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0 => Backends.WeightFormat.Q4_0,
+        GgmlType.Q8_0 => Backends.WeightFormat.Q8_0,
+        GgmlType.Q4_K => Backends.WeightFormat.Q4_K,
+        GgmlType.Q5_K => Backends.WeightFormat.Q5_K,
+        GgmlType.Q6_K => Backends.WeightFormat.Q6_K,
+        _ => null,
+    };
 
-    public static int BlockSize(GgmlType type) => type == GgmlType.Q8_0 ? Q8Block : 1;
+    public static int BlockSize(GgmlType type) => BlockFormat(type) is { } f ? Backends.BlockFormats.BlockWeights(f) : 1;
 
-    public static int BlockBytes(GgmlType type) => type == GgmlType.Q8_0 ? Q8BlockBytes : type.ElementSize();
+    public static int BlockBytes(GgmlType type) => BlockFormat(type) is { } f ? Backends.BlockFormats.BlockBytes(f) : type.ElementSize();
 
     /// <summary>Bytes of elements values; elements must be a multiple of the block size.</summary>
     public static long ByteSize(GgmlType type, long elements) => elements / BlockSize(type) * BlockBytes(type);

@@ -40,7 +40,11 @@ public static class GgufExporter
     {
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
+        GgmlType.Q4_0 => 2,
         GgmlType.Q8_0 => 7,
+        GgmlType.Q4_K => 14,  // Q4_K_S: every matrix Q4_K
+        GgmlType.Q5_K => 16,  // Q5_K_S
+        GgmlType.Q6_K => 18,
         GgmlType.BF16 => 32,
         _ => throw new ArgumentOutOfRangeException(nameof(matrixType), matrixType, "no llama.cpp file type for these matrices"),
     };
