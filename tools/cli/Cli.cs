@@ -22,6 +22,7 @@ public static class Cli
         SpeculateCommand.Create(),
         BenchSdCommand.Create(),
         ExportGgufCommand.Create(),
+        ConvertCommand.Create(),
         TrainTokenizerCommand.Create(),
         TokenizeCommand.Create(),
         MakePromptsCommand.Create(),
