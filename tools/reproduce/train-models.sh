@@ -56,8 +56,12 @@ echo "best divergence on code: $best (alpha T=1 $best_alpha)"
 distill "code-${best%%:*}-teacher" "$best" teacher code
 distill "prose-${best%%:*}" "$best" student prose
 
-ship() { rm -rf "weights/$2"; mkdir -p "weights/$2"; cp "$1"/*.json "$1"/*.txt "$1"/model.safetensors "weights/$2/" 2>/dev/null || true; }
-ship "$RUNS/target/checkpoint" target
+# weights/ stays under 150 MB: the target in f32 (its 5-token verification costs about one decode step; BF16's
+# widening costs more), the drafts' matrices in BF16 (dspec convert; weights/README.md shows quality unchanged).
+rm -rf weights/target weights/draft-*
+mkdir -p weights/target
+cp "$RUNS/target/checkpoint"/*.json "$RUNS/target/checkpoint"/*.txt "$RUNS/target/checkpoint"/model.safetensors weights/target/
+ship() { dspec convert -m "$1" -o "weights/$2" --dtype bf16; rm -f "weights/$2/optimizer.safetensors"; }
 ship "$RUNS/draft/checkpoint" draft-plain
 for divergence in $DIVERGENCES; do ship "$RUNS/distill-code-${divergence%%:*}/checkpoint" "draft-code-${divergence%%:*}"; done
 ship "$RUNS/distill-code-${best%%:*}-teacher/checkpoint" "draft-code-${best%%:*}-teacher"

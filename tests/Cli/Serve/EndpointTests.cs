@@ -63,7 +63,7 @@ public sealed class EndpointTests(ServerFixture server)
         using var models = JsonDocument.Parse(await server.Http.GetStringAsync(new Uri(server.Address, "v1/models")));
         var model = models.RootElement.GetProperty("data")[0];
         Assert.Equal("target", model.GetProperty("id").GetString());
-        Assert.Equal(512, model.GetProperty("meta").GetProperty("n_ctx").GetInt32());
+        Assert.Equal(server.Slot.Target.ContextLength, model.GetProperty("meta").GetProperty("n_ctx").GetInt32());
         Assert.EndsWith("draft-code-tvd", model.GetProperty("meta").GetProperty("draft").GetString());
 
         using var health = JsonDocument.Parse(await server.Http.GetStringAsync(new Uri(server.Address, "health")));

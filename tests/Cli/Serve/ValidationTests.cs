@@ -53,7 +53,7 @@ public sealed class ValidationTests(ServerFixture server)
 
         Assert.Equal(400, status);
         Assert.Equal("context_length_exceeded", json.GetProperty("error").GetProperty("code").GetString());
-        Assert.Contains("512", json.GetProperty("error").GetProperty("message").GetString());
+        Assert.Contains($"{server.Slot.Target.ContextLength}", json.GetProperty("error").GetProperty("message").GetString());
         await ServerStillServes();
     }
 
