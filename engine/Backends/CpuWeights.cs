@@ -17,6 +17,14 @@ internal static class CpuWeights
         };
     }
 
+    /// <summary>A matrix given as stored bytes in format, kept as given (f32 is copied out of the bytes).</summary>
+    public static Tensor FromStored(WeightFormat format, int rows, int cols, byte[] stored) => format switch
+    {
+        WeightFormat.F32 => new CpuTensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(stored).ToArray()),
+        WeightFormat.BF16 => new Bf16Tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(stored).ToArray(), rows, cols),
+        _ => new BlockTensor(format, rows, cols, stored),
+    };
+
     /// <summary>destination (cols) = row `row` of a weight matrix, expanded to f32.</summary>
     public static void Row(Tensor matrix, int row, int cols, Span<float> destination)
     {

@@ -15,6 +15,8 @@ public abstract class HostBackend
     public Tensor AdoptMatrix(float[] data, int rows, int cols, WeightFormat format) =>
         format == WeightFormat.F32 && data.Length == rows * cols ? new CpuTensor(data) : CpuWeights.Create(data, rows, cols, format);
 
+    public Tensor AdoptStored(WeightFormat format, int rows, int cols, byte[] stored) => CpuWeights.FromStored(format, rows, cols, stored);
+
     public void Download(Tensor source, int offset, Span<float> destination) =>
         D(source).AsSpan(offset, destination.Length).CopyTo(destination);
 

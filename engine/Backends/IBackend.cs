@@ -66,6 +66,18 @@ public interface IBackend : IDisposable
     /// </summary>
     Tensor AdoptMatrix(float[] data, int rows, int cols, WeightFormat format) => UploadMatrix(data, rows, cols, format);
 
+    /// <summary>
+    /// A (rows, cols) weight matrix handed over as a checkpoint stores it (ggml blocks, BF16 bits, f32),
+    /// in a format this backend Supports. A backend that keeps that format keeps these bytes, so the
+    /// weights are never widened on the way in; the default decodes them and calls UploadMatrix.
+    /// </summary>
+    Tensor AdoptStored(WeightFormat format, int rows, int cols, byte[] stored)
+    {
+        var values = new float[checked(rows * cols)];
+        WeightFormats.Decode(format, stored, values);
+        return UploadMatrix(values, rows, cols, format);
+    }
+
     // output (tokens.Length, dim) = table[tokens]
     void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output);
 

@@ -34,6 +34,8 @@ public sealed class ProfiledBackend(IBackend inner, KernelProfiler profiler, int
 
     public Tensor AdoptMatrix(float[] data, int rows, int cols, WeightFormat format) => inner.AdoptMatrix(data, rows, cols, format);
 
+    public Tensor AdoptStored(WeightFormat format, int rows, int cols, byte[] stored) => inner.AdoptStored(format, rows, cols, stored);
+
     public void Download(Tensor source, int offset, Span<float> destination)
     {
         using (Measure("Download")) inner.Download(source, offset, destination);

@@ -13,6 +13,15 @@ public sealed class Bf16Tensor : Tensor
         FloatConversion.SingleToBFloat16(data, Bits);
     }
 
+    /// <summary>Takes BF16 bit patterns as they are (a checkpoint's stored bytes).</summary>
+    internal Bf16Tensor(ushort[] bits, int rows, int cols) : base(checked(rows * cols))
+    {
+        if (bits.Length != rows * cols) throw new ArgumentException($"a ({rows}, {cols}) BF16 matrix takes {rows * cols} values, got {bits.Length}", nameof(bits));
+        Rows = rows;
+        Cols = cols;
+        Bits = bits;
+    }
+
     public int Rows { get; }
     public int Cols { get; }
     public ushort[] Bits { get; }

@@ -55,6 +55,25 @@ public static class WeightFormats
         _ => throw new ArgumentException($"unknown weight format '{text}'; expected {Expected}"),
     };
 
+    /// <summary>Bytes a row of cols weights takes when stored in format (BF16 bits or ggml blocks).</summary>
+    internal static int RowBytes(WeightFormat format, int cols) => format switch
+    {
+        WeightFormat.F32 => checked(cols * 4),
+        WeightFormat.BF16 => checked(cols * 2),
+        _ => BlockFormats.RowBytes(format, cols),
+    };
+
+    /// <summary>values = the weights that stored bytes in format hold (whole rows).</summary>
+    internal static void Decode(WeightFormat format, ReadOnlySpan<byte> stored, Span<float> values)
+    {
+        switch (format)
+        {
+            case WeightFormat.F32: System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(stored).CopyTo(values); break;
+            case WeightFormat.BF16: Numerics.FloatConversion.BFloat16ToSingle(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(stored), values); break;
+            default: BlockFormats.Dequantize(format, stored, values); break;
+        }
+    }
+
     /// <summary>
     /// The format a matrix with rows of `cols` weights is stored in when `format` is asked for:
     /// a K-quant needs whole 256-weight super-blocks, and a row that is not one (Qwen2.5-0.5B's

@@ -15,7 +15,7 @@ public static class HfCheckpoint
         return stream.ReadAll();
     }
 
-    internal static WeightStream OpenStream(string modelDirectory, ModelConfig config, ModelLoadOptions? options)
+    internal static WeightStream OpenStream(string modelDirectory, ModelConfig config, ModelLoadOptions? options, Func<Backends.WeightFormat, bool>? keep = null)
     {
         options ??= ModelLoadOptions.Default;
         var files = SafeTensorsCollection.OpenDirectory(modelDirectory);
@@ -26,7 +26,7 @@ public static class HfCheckpoint
             (name, destination) => files.ReadFloat32(name, destination),
             name => architecture.HfStoredName(name, files.Contains),
             used => CheckAllUsed(files, config, used, modelDirectory, options),
-            files), config, hf: true, options);
+            files), config, hf: true, options, keep);
     }
 
     // Hugging Face reports checkpoint tensors the model does not use; silently dropping them hid a

@@ -27,7 +27,7 @@ public sealed class LanguageModel : IDisposable
             var file = Formats.Gguf.GgufFile.Open(directory);
             var ggufConfig = Formats.Gguf.GgufModel.ReadConfig(file);
             var ggufTokenizer = GgufTokenizer.Load(file, ggufConfig.VocabSize);
-            using var ggufWeights = Formats.Gguf.GgufModel.OpenStream(file, ggufConfig, options);
+            using var ggufWeights = Formats.Gguf.GgufModel.OpenStream(file, ggufConfig, options, KeepStored(backend, format, options));
             return new LanguageModel(directory, ggufConfig, new Transformer(ggufWeights, backend, format), ggufTokenizer);
         }
         if (!System.IO.Directory.Exists(directory))
@@ -37,9 +37,14 @@ public sealed class LanguageModel : IDisposable
         if (tokenizer.VocabSize > config.VocabSize)
             throw new ModelFormatException(directory,
                 $"tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}");
-        using var weights = HfCheckpoint.OpenStream(directory, config, options);
+        using var weights = HfCheckpoint.OpenStream(directory, config, options, KeepStored(backend, format, options));
         return new LanguageModel(directory, config, new Transformer(weights, backend, format), tokenizer);
     }
+
+    // Which stored formats a matrix is taken in as stored: the asked one, and any quantized one unless the caller wants it converted.
+    private static Func<WeightFormat, bool> KeepStored(IBackend backend, WeightFormat format, ModelLoadOptions? options) =>
+        stored => stored != WeightFormat.F32 && backend.Supports(stored)
+                  && (stored == format || (options ?? ModelLoadOptions.Default).KeepQuantized && BlockFormats.IsBlockFormat(stored));
 
     public void Dispose() => Transformer.Dispose();
 }

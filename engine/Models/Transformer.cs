@@ -34,8 +34,8 @@ public sealed class Transformer : IDisposable
     /// </summary>
     internal Transformer(WeightStream weights, IBackend backend, WeightFormat format = WeightFormat.F32)
         : this(weights.Config, backend, format, () => format == WeightFormat.F32
-            ? new DeviceWeights(weights.Globals, i => weights.ReadLayer(i), backend, format, adopt: true)
-            : new DeviceWeights(weights.Globals, ScratchLayers(weights), backend, format, adopt: false))
+            ? new DeviceWeights(weights.Globals, i => weights.ReadLayer(i), backend, format, adopt: true, weights.TakeStored)
+            : new DeviceWeights(weights.Globals, ScratchLayers(weights), backend, format, adopt: false, weights.TakeStored))
     {
     }
 
@@ -207,14 +207,17 @@ public sealed class Transformer : IDisposable
         /// <param name="w">the weights outside the layers (its Layers are not read)</param>
         /// <param name="layer">layer i's weights, asked for once each, in order</param>
         /// <param name="adopt">whether the arrays are the model's own to hand over (AdoptMatrix) rather than to copy</param>
-        public DeviceWeights(ModelWeights w, Func<int, LayerWeights> layer, IBackend backend, WeightFormat format, bool adopt)
+        /// <param name="stored">a matrix the checkpoint hands over as stored (its array then holds nothing), or null</param>
+        public DeviceWeights(ModelWeights w, Func<int, LayerWeights> layer, IBackend backend, WeightFormat format, bool adopt,
+            Func<float[], WeightStream.StoredMatrix?>? stored = null)
         {
             Tensor Keep(Tensor t) { _all.Add(t); return t; }
             Tensor Up(float[] data) => Keep(adopt ? backend.AdoptMatrix(data, 1, data.Length, WeightFormat.F32) : backend.Upload(data));
             Tensor? Maybe(float[]? data) => data is null ? null : Up(data);
             // Matrices are (out, in) with in = the row length that quantisation blocks run along.
             Tensor Matrix(float[] data, int cols) =>
-                Keep(adopt ? backend.AdoptMatrix(data, data.Length / cols, cols, format) : backend.UploadMatrix(data, data.Length / cols, cols, format));
+                Keep(stored?.Invoke(data) is { } m ? backend.AdoptStored(m.Format, m.Rows, m.Cols, m.Bytes)
+                    : adopt ? backend.AdoptMatrix(data, data.Length / cols, cols, format) : backend.UploadMatrix(data, data.Length / cols, cols, format));
             Tensor? MaybeMatrix(float[]? data, int cols) => data is null ? null : Matrix(data, cols);
             var c = w.Config;
             int d = c.HiddenSize, f = c.IntermediateSize;

@@ -46,6 +46,9 @@ internal static class GgmlTypes
         _ => null,
     };
 
+    /// <summary>The weight format a matrix of this type can be kept in byte for byte (the block formats and BF16), else null.</summary>
+    public static Backends.WeightFormat? WeightFormat(GgmlType type) => type == GgmlType.BF16 ? Backends.WeightFormat.BF16 : BlockFormat(type);
+
     public static int BlockSize(GgmlType type) => BlockFormat(type) is { } f ? Backends.BlockFormats.BlockWeights(f) : 1;
 
     public static int BlockBytes(GgmlType type) => BlockFormat(type) is { } f ? Backends.BlockFormats.BlockBytes(f) : type.ElementSize();

@@ -42,7 +42,7 @@ internal static class GgufModel
         return stream.ReadAll();
     }
 
-    public static WeightStream OpenStream(GgufFile file, ModelConfig config, ModelLoadOptions? options = null)
+    public static WeightStream OpenStream(GgufFile file, ModelConfig config, ModelLoadOptions? options = null, Func<Backends.WeightFormat, bool>? keep = null)
     {
         var data = file.OpenData();
         return WeightStream.Create(new WeightStream.Checkpoint(
@@ -51,7 +51,11 @@ internal static class GgufModel
             (name, destination) => data.ReadSingle(file.Tensor(name), destination),
             name => name,
             used => CheckAllUsed(file, config, used),
-            data), config, hf: false, options);
+            data)
+        {
+            StoredFormat = name => GgmlTypes.WeightFormat(file.Tensor(name).Type),
+            ReadRows = (name, first, rowBytes, destination) => data.ReadBytes(file.Tensor(name), first * rowBytes, destination),
+        }, config, hf: false, options, keep);
     }
 
     private static void CheckAllUsed(GgufFile file, ModelConfig config, IReadOnlySet<string> used)

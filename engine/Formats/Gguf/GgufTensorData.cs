@@ -50,6 +50,16 @@ internal sealed unsafe class GgufTensorData : IDisposable
         return new ReadOnlySpan<byte>(_base + _file.DataOffset + info.Offset, (int)info.ByteSize);
     }
 
+    /// <summary>destination = the tensor's stored bytes from byte offset on; the pages read are given back (MappedPages).</summary>
+    public void ReadBytes(GgufTensorInfo info, long offset, Span<byte> destination)
+    {
+        if (offset < 0 || offset + destination.Length > info.ByteSize)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"bytes [{offset}, {offset + destination.Length}) lie outside tensor '{info.Name}' ({info.ByteSize} bytes)");
+        byte* from = _base + _file.DataOffset + info.Offset + offset;
+        new ReadOnlySpan<byte>(from, destination.Length).CopyTo(destination);
+        DistillSpec.IO.MappedPages.Release(from, destination.Length);
+    }
+
     /// <summary>destination = the tensor's values as f32; destination holds exactly its elements.</summary>
     public void ReadSingle(GgufTensorInfo info, Span<float> destination)
     {

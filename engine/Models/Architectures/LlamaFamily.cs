@@ -199,7 +199,7 @@ internal abstract class LlamaFamily : ModelArchitecture
             GgufInterleavedRope
                 ? StoredTensor.Permuted(name, data, shape,
                     ours => RopePermutation.ToInterleaved(ours, heads, c.HeadDim, columns),
-                    stored => RopePermutation.ToRotateHalf(stored, heads, c.HeadDim, columns))
+                    (stored, cols) => RopePermutation.ToRotateHalf(stored, heads, c.HeadDim, cols))
                 : StoredTensor.Same(name, data, shape);
     }
 }

@@ -1,0 +1,85 @@
+using DistillSpec.Backends;
+using DistillSpec.Formats.Gguf;
+using DistillSpec.Models;
+
+namespace DistillSpec.Tests.Formats;
+
+/// <summary>
+/// Quantized GGUF matrices are taken as stored: the blocks a file holds are the blocks the kernels read, with
+/// llama.cpp's rope row order and fused tensors mapped back row by row, never decoded and quantized again.
+/// </summary>
+public class GgufStoredBlocksTests
+{
+    public static TheoryData<string, GgmlType, int> Cases()
+    {
+        var data = new TheoryData<string, GgmlType, int>();
+        foreach (string a in new[] { "llama", "qwen2", "phi3", "gpt2" })
+            foreach (var t in new[] { GgmlType.Q8_0, GgmlType.Q4_0 }) data.Add(a, t, 32);
+        foreach (var t in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K }) data.Add("llama", t, 256);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void KeptBlocks_GiveTheLogitsOfTheSameQuantizationDoneAtLoad(string architecture, GgmlType type, int hidden)
+    {
+        // Quantizing our f32 matrices at load and exporting them quantized make the same blocks (the same
+        // quantizer, row by row), so a file whose blocks are taken as stored must give bit-identical logits.
+        using var dir = new TempDirectory();
+        string model = dir.File(architecture);
+        RandomModel.Create(model, RandomModel.ConfigFor(architecture, hidden, layers: 2, heads: 4, kvHeads: 2, intermediate: 2 * hidden, vocab: 260,
+            context: 16, tied: false), seed: 5);
+        string gguf = dir.File("m.gguf");
+        GgufExporter.Build(model, type).Save(gguf);
+        var format = GgmlTypes.BlockFormat(type)!.Value;
+        // GPT-2's learned positions are a matrix in the file, quantized too, but added as f32: give ours the same values.
+        var weights = HfCheckpoint.Load(model, ModelConfig.Load(model));
+        if (weights.Positions is { } positions)
+        {
+            GgmlCodec.ToSingle(type, GgmlCodec.FromSingle(type, positions), positions);
+            HfCheckpoint.Save(weights, model);
+        }
+
+        var quantizedAtLoad = Logits(model, format, ModelLoadOptions.Default);
+        var kept = Logits(gguf, WeightFormat.F32, ModelLoadOptions.Default);
+        var converted = Logits(gguf, WeightFormat.F32, new ModelLoadOptions { KeepQuantized = false });
+
+        Assert.Equal(quantizedAtLoad, kept);
+        // Widened to f32, the same weights multiply f32 activations instead of 8-bit ones: close, not equal.
+        Assert.NotEqual(kept, converted);
+        Assert.InRange(MaxRelative(kept, converted), 0, 0.1);
+    }
+
+    [Fact]
+    public void ScanWeights_StillChecksMatricesTakenAsStored()
+    {
+        using var dir = new TempDirectory();
+        string model = dir.File("llama");
+        RandomModel.Create(model, RandomModel.ConfigFor("llama", 32, layers: 1, heads: 4, kvHeads: 2, intermediate: 64, vocab: 260, context: 16, tied: false), seed: 5);
+        string gguf = dir.File("m.gguf");
+        GgufExporter.Build(model, GgmlType.Q8_0).Save(gguf);
+        // A Q8_0 block is an f16 scale then 32 int8s; the first block of ffn_down gets an infinite scale.
+        var file = GgufFile.Open(gguf);
+        long at = file.DataOffset + file.Tensor("blk.0.ffn_down.weight").Offset;
+        using (var stream = File.OpenWrite(gguf)) { stream.Position = at; stream.Write(BitConverter.GetBytes(Half.PositiveInfinity)); }
+
+        var error = Assert.Throws<ModelFormatException>(() => LanguageModel.Load(gguf, new SimdBackend(1), options: new ModelLoadOptions { ScanWeights = true }));
+        Assert.Contains("blk.0.ffn_down.weight", error.Message);
+    }
+
+    private static float[] Logits(string path, WeightFormat format, ModelLoadOptions options)
+    {
+        using var backend = new SimdBackend(1);
+        using var model = LanguageModel.Load(path, backend, format, options);
+        int[] tokens = [256, 104, 101, 108, 108, 111, 32, 119];
+        var logits = new float[tokens.Length * model.Config.VocabSize];
+        model.Transformer.Forward(tokens, 0, model.Transformer.CreateCache(), logits);
+        return logits;
+    }
+
+    private static double MaxRelative(float[] a, float[] b)
+    {
+        double scale = a.Max(Math.Abs);
+        return a.Zip(b, (x, y) => Math.Abs(x - y)).Max() / scale;
+    }
+}
