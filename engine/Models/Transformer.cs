@@ -62,6 +62,9 @@ public sealed class Transformer : IDisposable
 
     public WeightFormat WeightFormat { get; }
 
+    /// <summary>The formats the matrices are held in: WeightFormat, and any a checkpoint's quantized matrices were kept in.</summary>
+    internal IReadOnlyList<WeightFormat> MatrixFormats => _w.Formats;
+
     public int VocabSize => Config.VocabSize;
 
     public KvCache CreateCache(int? capacity = null) =>
@@ -215,9 +218,14 @@ public sealed class Transformer : IDisposable
             Tensor Up(float[] data) => Keep(adopt ? backend.AdoptMatrix(data, 1, data.Length, WeightFormat.F32) : backend.Upload(data));
             Tensor? Maybe(float[]? data) => data is null ? null : Up(data);
             // Matrices are (out, in) with in = the row length that quantisation blocks run along.
-            Tensor Matrix(float[] data, int cols) =>
-                Keep(stored?.Invoke(data) is { } m ? backend.AdoptStored(m.Format, m.Rows, m.Cols, m.Bytes)
+            var formats = new SortedSet<WeightFormat>();
+            Tensor Matrix(float[] data, int cols)
+            {
+                var m = stored?.Invoke(data);
+                formats.Add(m?.Format ?? WeightFormats.ForRow(format, cols));
+                return Keep(m is not null ? backend.AdoptStored(m.Format, m.Rows, m.Cols, m.Bytes)
                     : adopt ? backend.AdoptMatrix(data, data.Length / cols, cols, format) : backend.UploadMatrix(data, data.Length / cols, cols, format));
+            }
             Tensor? MaybeMatrix(float[]? data, int cols) => data is null ? null : Matrix(data, cols);
             var c = w.Config;
             int d = c.HiddenSize, f = c.IntermediateSize;
@@ -231,9 +239,11 @@ public sealed class Transformer : IDisposable
                 Matrix(l.Query, d), Maybe(l.QueryBias), Matrix(l.Key, d), Maybe(l.KeyBias), Matrix(l.Value, d), Maybe(l.ValueBias),
                 Matrix(l.Output, c.QDim), Maybe(l.OutputBias), Up(l.MlpNorm), Maybe(l.MlpNormBias),
                 MaybeMatrix(l.Gate, d), Maybe(l.GateBias), Matrix(l.Up, d), Maybe(l.UpBias), Matrix(l.Down, f), Maybe(l.DownBias))).ToArray();
+            Formats = [.. formats];
         }
 
         public Tensor Embedding { get; }
+        public IReadOnlyList<WeightFormat> Formats { get; }
         public Tensor? Positions { get; }
         public Tensor OutputProjection { get; }
         public Tensor FinalNorm { get; }

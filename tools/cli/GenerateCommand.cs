@@ -33,7 +33,7 @@ internal static class GenerateCommand
         Console.WriteLine();
 
         Console.Error.WriteLine();
-        Console.Error.WriteLine($"model: {model.Path} ({model.Config.ArchitectureName}), backend: {model.Backend.Name}, weights: {model.Model.Transformer.WeightFormat}");
+        Console.Error.WriteLine($"model: {model.Path} ({model.Config.ArchitectureName}), backend: {model.Backend.Name}, weights: {string.Join(" + ", model.Model.Transformer.MatrixFormats)}");
         Console.Error.WriteLine($"prompt: {stats!.PromptTokens} tokens in {stats.PromptTime.TotalMilliseconds:F1} ms, {stats.PromptTokensPerSecond:F1} tokens/s");
         Console.Error.WriteLine($"decode: {stats.DecodedTokens} tokens in {stats.DecodeTime.TotalMilliseconds:F1} ms, {stats.DecodeTokensPerSecond:F1} tokens/s (finished by {stats.FinishReason})");
         if (profiler is not null) Console.Error.Write(profile.Report(r, profiler, model.Backend.Kind == BackendKind.Device));
