@@ -26,7 +26,11 @@ public static class HfCheckpoint
             (name, destination) => files.ReadFloat32(name, destination),
             name => architecture.HfStoredName(name, files.Contains),
             used => CheckAllUsed(files, config, used, modelDirectory, options),
-            files), config, hf: true, options, keep);
+            files)
+        {
+            StoredFormat = name => files.Info(name).DType == DType.BF16 ? Backends.WeightFormat.BF16 : null,
+            ReadRows = (name, first, rowBytes, destination) => files.Bytes(name).Slice(checked((int)(first * rowBytes)), destination.Length).CopyTo(destination),
+        }, config, hf: true, options, keep);
     }
 
     // Hugging Face reports checkpoint tensors the model does not use; silently dropping them hid a

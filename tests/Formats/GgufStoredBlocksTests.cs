@@ -83,3 +83,30 @@ public class GgufStoredBlocksTests
         return a.Zip(b, (x, y) => Math.Abs(x - y)).Max() / scale;
     }
 }
+
+/// <summary>A BF16 checkpoint loaded as BF16 keeps its bits: the same logits as an f32 copy of it rounded at load.</summary>
+public class Bf16StoredTests
+{
+    [Fact]
+    public void Bf16Checkpoint_LoadedAsBf16_MatchesRoundingAnF32CopyAtLoad()
+    {
+        using var dir = new TempDirectory();
+        string bf16 = dir.File("bf16"), f32 = dir.File("f32");
+        var config = RandomModel.ConfigFor("qwen2", 64, layers: 2, heads: 4, kvHeads: 2, intermediate: 128, vocab: 260, context: 16, tied: false);
+        RandomModel.Create(bf16, config, seed: 9, DistillSpec.SafeTensors.DType.BF16);
+        RandomModel.Create(f32, config, seed: 9);
+        HfCheckpoint.Save(HfCheckpoint.Load(bf16, ModelConfig.Load(bf16)), f32);
+
+        using var backend = new SimdBackend(1);
+        using var kept = LanguageModel.Load(bf16, backend, WeightFormat.BF16);
+        using var rounded = LanguageModel.Load(f32, backend, WeightFormat.BF16);
+        int[] tokens = [256, 104, 101, 108, 108, 111];
+        var a = new float[tokens.Length * 260];
+        var b = new float[tokens.Length * 260];
+        kept.Transformer.Forward(tokens, 0, kept.Transformer.CreateCache(), a);
+        rounded.Transformer.Forward(tokens, 0, rounded.Transformer.CreateCache(), b);
+
+        Assert.Equal(b, a);
+        Assert.Equal([WeightFormat.BF16], kept.Transformer.MatrixFormats);
+    }
+}
