@@ -23,20 +23,20 @@ internal sealed record LogitsResult(string Gguf, int Positions, double MaxAbsDif
 internal static class EndToEndPeers
 {
     /// <summary>Both engines behind Transformer.Forward's calling pattern, keeping the last position's logits.</summary>
-    private interface ICausalModel
+    internal interface ICausalModel
     {
         void Forward(ReadOnlySpan<int> tokens, int start);
         ReadOnlySpan<float> LastLogits { get; }
     }
 
-    private sealed class Ours(Transformer model, KvCache cache) : ICausalModel
+    internal sealed class Ours(Transformer model, KvCache cache) : ICausalModel
     {
         private readonly float[] _logits = new float[model.VocabSize];
         public void Forward(ReadOnlySpan<int> tokens, int start) => model.Forward(tokens, start, cache, _logits);
         public ReadOnlySpan<float> LastLogits => _logits;
     }
 
-    private sealed class LlamaCpp(LlamaCppModel model) : ICausalModel
+    internal sealed class LlamaCpp(LlamaCppModel model) : ICausalModel
     {
         private int _last;
 
@@ -67,7 +67,7 @@ internal static class EndToEndPeers
     }
 
     // Best of three prompt passes and three greedy decodes (after a warm-up), in tokens/s.
-    private static (double Prompt, double Decode, int[] Tokens) Measure(ICausalModel model, int[] prompt, int decodeTokens, int runs = 3)
+    internal static (double Prompt, double Decode, int[] Tokens) Measure(ICausalModel model, int[] prompt, int decodeTokens, int runs = 3)
     {
         double bestPrompt = double.MaxValue, bestDecode = double.MaxValue;
         var tokens = new int[decodeTokens];

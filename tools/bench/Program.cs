@@ -14,5 +14,7 @@ var root = new RootCommand("DistillSpec benchmarks: print a table and write a JS
     TokenizersBenchCommand.Create(),
     PtxBenchCommand.Create(),
     GpuBenchCommand.Create(),
+    GgufPeersBenchCommand.Create(),
+    GgufProbeCommand.Create(),
 };
 return root.Parse(args).Invoke();

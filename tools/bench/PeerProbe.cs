@@ -1,0 +1,40 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace DistillSpec.Bench;
+
+/// <summary>
+/// One engine on one GGUF file in a fresh process: load time, the bench's prompt/decode protocol
+/// (EndToEndPeers.Measure), the greedy tokens and the process's peak RSS. Ours is `dspec-bench gguf-probe`,
+/// llama.cpp's is tools/bench/node/llamacpp-bench.mjs; both print this record as JSON.
+/// </summary>
+internal sealed record PeerProbe(string Engine, string? CpuVariant, double LoadSeconds, double PromptTokensPerSecond,
+    double DecodeTokensPerSecond, double PeakRssMb, int[] Tokens)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>Runs program with arguments and reads the record it prints last on stdout.</summary>
+    public static PeerProbe Run(string program, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
+        if (process.ExitCode != 0 || !last.StartsWith('{'))
+            throw new InvalidOperationException($"{program} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {stderr.Result.Trim()}");
+        return JsonSerializer.Deserialize<PeerProbe>(last, Json) ?? throw new InvalidOperationException($"{program} printed no result");
+    }
+
+    /// <summary>This process's peak resident set (VmHWM), in MB; NaN where /proc is absent.</summary>
+    public static double PeakRssOfThisProcess()
+    {
+        if (!File.Exists("/proc/self/status")) return double.NaN;
+        string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
+    }
+}
