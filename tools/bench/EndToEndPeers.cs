@@ -96,10 +96,16 @@ internal static class EndToEndPeers
     public static LogitsResult Logits(ModelConfig config, ModelWeights weights, string gguf, string label, int[] tokens, int threads,
         bool flashAttention)
     {
-        int v = config.VocabSize, k = tokens.Length;
+        using var backend = new SimdBackend(threads);
+        using var transformer = new Transformer(config, weights, backend);
+        return Logits(transformer, gguf, label, tokens, threads, flashAttention);
+    }
+
+    /// <summary>Logits of every position of tokens, ours from a loaded model against llama.cpp's from the given GGUF file.</summary>
+    public static LogitsResult Logits(Transformer transformer, string gguf, string label, int[] tokens, int threads, bool flashAttention)
+    {
+        int v = transformer.VocabSize, k = tokens.Length;
         var ours = new float[k * v];
-        using (var backend = new SimdBackend(threads))
-        using (var transformer = new Transformer(config, weights, backend))
         using (var cache = transformer.CreateCache(k))
             transformer.Forward(tokens, 0, cache, ours);
 

@@ -18,7 +18,7 @@ internal static class GgufLogitsBenchCommand
     public static Command Create()
     {
         var architectures = new Option<string>("--architectures") { Description = "comma-separated: llama, qwen2, phi3, gpt2", DefaultValueFactory = _ => "llama,qwen2,phi3,gpt2" };
-        var types = new Option<string>("--types") { Description = "comma-separated GGUF matrix types: f32, f16, bf16, q8_0", DefaultValueFactory = _ => "f32,f16,q8_0" };
+        var types = new Option<string>("--types") { Description = "comma-separated GGUF matrix types: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k", DefaultValueFactory = _ => "f32,f16,q8_0,q4_0" };
         var hidden = new Option<int>("--hidden") { Description = "hidden size (SmolLM2-135M: 576)", DefaultValueFactory = _ => 128 };
         var layers = new Option<int>("--layers") { Description = "layers (SmolLM2-135M: 30)", DefaultValueFactory = _ => 2 };
         var heads = new Option<int>("--heads") { Description = "attention heads (SmolLM2-135M: 9)", DefaultValueFactory = _ => 4 };
@@ -40,8 +40,9 @@ internal static class GgufLogitsBenchCommand
 
     private static GgmlType ParseType(string type) => type switch
     {
-        "f32" => GgmlType.F32, "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0,
-        _ => throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16 or q8_0"),
+        "f32" => GgmlType.F32, "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0,
+        "q4_k" => GgmlType.Q4_K, "q5_k" => GgmlType.Q5_K, "q6_k" => GgmlType.Q6_K,
+        _ => throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)"),
     };
 
     private static int Run(Settings s)
@@ -69,10 +70,11 @@ internal static class GgufLogitsBenchCommand
                     GgufExporter.Build(model, ParseType(type)).Save(gguf);
                     try
                     {
-                        // Ours from the same file llama.cpp reads, so both compute with the stored (rounded) weights.
-                        var file = GgufFile.Open(gguf);
-                        var imported = GgufModel.ReadConfig(file);
-                        var l = EndToEndPeers.Logits(imported, GgufModel.ReadWeights(file, imported), gguf, type, prompt, s.Threads, flashAttention: false);
+                        // Ours loads the file llama.cpp reads as a user's run would: quantized matrices kept as stored
+                        // and multiplied with 8-bit activations, as llama.cpp does.
+                        using var backend = new DistillSpec.Backends.SimdBackend(s.Threads);
+                        using var loaded = LanguageModel.Load(gguf, backend);
+                        var l = EndToEndPeers.Logits(loaded.Transformer, gguf, type, prompt, s.Threads, flashAttention: false);
                         double relative = l.MaxAbsDiff / l.MaxAbsLogit;
                         table.AddRow(architecture, type, $"{l.MaxAbsDiff:E2}", $"{l.MaxAbsLogit:F3}", $"{relative:E2}", $"{l.ArgmaxAgreement}/{l.Positions}");
                         rows.Add(new()

@@ -30,7 +30,7 @@ internal sealed unsafe class ActivationBlocks
     // lanes its dot product occupies, so a 512-bit kernel loads two blocks' scales as one vector.
     public float* LaneScales => (float*)Unsafe.AsPointer(ref _laneScales[0]);
 
-    /// <summary>x (rows, cols) -> quants with scale amax / 127 per block, rounded to nearest even.</summary>
+    /// <summary>x (rows, cols) -> quants with scale about amax / 127 per block (exactly as ggml rounds it), rounded to nearest even.</summary>
     public void Quantize(float* x, int rows, int cols, int blockSize)
     {
         int length = rows * cols;
@@ -49,9 +49,21 @@ internal sealed unsafe class ActivationBlocks
             float* xb = x + (long)b * blockSize;
             var amax = Vector256<float>.Zero;
             for (int i = 0; i < blockSize; i += 8) amax = Vector256.Max(amax, Vector256.Abs(Vector256.Load(xb + i)));
-            float d = HorizontalMax(amax) / 127f;
+            // ggml's own rounding, so that our products match llama.cpp's: Q8_0 activations keep an f16 scale
+            // amax / 127 and are quantized with 127 / amax; Q8_K ones keep d = 1 / iscale, iscale = -127 / (the
+            // signed value of largest magnitude, the first such).
+            float max = HorizontalMax(amax), d, iscale;
+            if (max == 0f) (d, iscale) = (0f, 0f);
+            else if (blockSize == 32) (d, iscale) = ((float)(Half)(max / 127f), 127f / max);
+            else
+            {
+                int at = 0;
+                while (MathF.Abs(xb[at]) != max) at++;
+                iscale = -127f / xb[at];
+                d = 1f / iscale;
+            }
             scales[b] = d;
-            var inverse = Vector256.Create(d != 0f ? 1f / d : 0f);
+            var inverse = Vector256.Create(iscale);
             sbyte* qb = q + (long)b * blockSize;
             for (int i = 0; i < blockSize; i += 32)
             {

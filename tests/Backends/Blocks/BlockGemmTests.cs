@@ -58,7 +58,7 @@ public unsafe class BlockGemmTests
     }
 
     [Fact]
-    public void ActivationsRoundToTheNearestStepOfTheirBlock()
+    public void ActivationsRoundToTheNearestStepOfTheirBlock_ScaledAsGgmlDoes()
     {
         var x = Random(new Random(3), 2 * 512, 4f);
         x[700] = 0f;
@@ -66,11 +66,31 @@ public unsafe class BlockGemmTests
         fixed (float* xs = x) a.Quantize(xs, 2, 512, 256);
         for (int i = 0; i < x.Length; i++)
         {
+            // As ggml's Q8_K: d = 1 / iscale with iscale = -127 / (the block's signed extreme), so d is negative when that extreme is positive.
             float d = a.Scales[i / 256];
-            Assert.InRange(Math.Abs(a.Quants[i] * d - x[i]), 0, d / 2 * 1.0001f);
+            Assert.InRange(Math.Abs(a.Quants[i] * d - x[i]), 0, Math.Abs(d) / 2 * 1.0001f);
+        }
+        for (int b = 0; b < 2; b++)
+        {
+            int extreme = Enumerable.Range(256 * b, 256).MaxBy(i => Math.Abs(x[i]));
+            Assert.Equal(-127, a.Quants[extreme]);
         }
         for (int g = 0; g < x.Length / 16; g++)
             Assert.Equal(Enumerable.Range(16 * g, 16).Sum(i => (int)a.Quants[i]), a.Sums[g]);
+    }
+
+    [Fact]
+    public void Q8_0ActivationScalesAreF16_AsGgmlStoresThem()
+    {
+        var x = Random(new Random(4), 64, 3f);
+        var a = new ActivationBlocks();
+        fixed (float* xs = x) a.Quantize(xs, 1, 64, 32);
+        for (int b = 0; b < 2; b++)
+        {
+            float amax = x.Skip(32 * b).Take(32).Max(Math.Abs);
+            Assert.Equal((float)(Half)(amax / 127f), a.Scales[b]);
+            for (int i = 32 * b; i < 32 * b + 32; i++) Assert.Equal(Math.Round(x[i] * (127f / amax), MidpointRounding.ToEven), a.Quants[i]);
+        }
     }
 
     [Fact]
