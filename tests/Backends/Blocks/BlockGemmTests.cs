@@ -25,7 +25,9 @@ public unsafe class BlockGemmTests
         var path = Enum.Parse<IntDotPath>(pathName);
         int block = BlockFormats.BlockWeights(format);
         // rows 1-6 in one pass, 7 and 9 through the four-row passes; columns past one block.
-        foreach (var (rows, inDim, outDim) in new[] { (1, 2 * block, 9), (2, block, 5), (5, 3 * block, 7), (6, block, 3), (7, 2 * block, 4), (9, block, 6) })
+        // 35 and 33 blocks: scales widened 16 at a time, then one by one, then an odd last block.
+        foreach (var (rows, inDim, outDim) in new[] { (1, 2 * block, 9), (2, block, 5), (5, 3 * block, 7), (6, block, 3), (7, 2 * block, 4), (9, block, 6),
+                     (1, 35 * block, 3), (5, 33 * block, 2) })
         {
             var random = new Random(rows * 31 + inDim);
             float[] x = Random(random, rows * inDim, 2f), w = Random(random, outDim * inDim, 0.5f), bias = Random(random, outDim, 1f);
