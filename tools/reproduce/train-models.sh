@@ -11,7 +11,7 @@ THREADS=${THREADS:-2}
 DIVERGENCES=${DIVERGENCES:-"fkl rkl jsd:0.5 tvd"}
 STEPS_TARGET=${STEPS_TARGET:-2400}
 STEPS_DRAFT=${STEPS_DRAFT:-3000}
-STEPS_DISTILL=${STEPS_DISTILL:-400}
+STEPS_DISTILL=${STEPS_DISTILL:-800}
 
 [[ -f data/tokens/mix-train.bin ]] || bash tools/data/prepare-data.sh
 dotnet build tools/cli/Cli.csproj -c Release -o out/cli >/dev/null
@@ -41,7 +41,7 @@ distill() {
   run distill "$RUNS/distill-$name" --target "$RUNS/target/checkpoint" --draft "$RUNS/draft/checkpoint" \
     --data "data/tokens/$task-train.bin" --eval-data "data/tokens/$task-valid.bin" \
     --divergence "$divergence" --source "$source" --student-temp 1 --teacher-temp 1 --prompt-len 32 --cont-len 32 -b 8 \
-    --steps "$STEPS_DISTILL" --lr 5e-4 --eval-every 50 --eval-prompts 64 --save-every 25 --seed 3
+    --steps "$STEPS_DISTILL" --lr 1e-3 --eval-every 100 --eval-prompts 64 --save-every 25 --seed 3
 }
 
 # DistillSpec on code: every divergence on-policy (student samples), then the best one on teacher samples.
