@@ -51,7 +51,7 @@ internal static class GgufPeersBenchCommand
         var skipped = new List<string>();
         bool node = peers.Contains("node") && NodeReady(script, skipped), llamaSharp = peers.Contains("llamasharp");
         var rows = new List<Row>();
-        string loadAtStart = LoadAverage();
+        string loadAtStart = PeersBenchCommand.LoadAverage();
         try
         {
             foreach (var shape in shapes)
@@ -129,9 +129,6 @@ internal static class GgufPeersBenchCommand
         return false;
     }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
     private static int Agree(PeerProbe a, PeerProbe? b) => b is null ? 0 : a.Tokens.Zip(b.Tokens).TakeWhile(p => p.First == p.Second).Count();
 
     private static void Print(List<Row> rows, int promptTokens, int decodeTokens)
@@ -159,7 +156,7 @@ internal static class GgufPeersBenchCommand
     {
         var report = new Dictionary<string, object?>
         {
-            ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["load_average_at_start"] = loadAtStart, ["load_average_at_end"] = LoadAverage() },
+            ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["load_average_at_start"] = loadAtStart, ["load_average_at_end"] = PeersBenchCommand.LoadAverage() },
             ["protocol"] = $"each engine in a fresh process loads the file, then a warm-up and the best of {runs} runs of a {promptTokens}-token prompt pass and {decodeTokens} greedy decode steps; random weights, prompts are token ids",
             ["shapes"] = shapes,
             ["rows"] = rows.Select(r => new Dictionary<string, object?>

@@ -36,7 +36,7 @@ internal static class PeersBenchCommand
     }
 
     // Figures from a shared machine mean little without how busy it was; spin-waiting thread pools suffer most.
-    private static string LoadAverage() =>
+    internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static int[] Ints(string list) => list.Split(',').Select(int.Parse).ToArray();

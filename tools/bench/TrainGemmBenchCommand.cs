@@ -50,9 +50,6 @@ internal static class TrainGemmBenchCommand
         return new Shape(name, v[0], v[1], v[2], v[3]);
     }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
     private static int Run(Settings s)
     {
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
@@ -61,7 +58,7 @@ internal static class TrainGemmBenchCommand
             ["machine"] = new Dictionary<string, object>
             {
                 ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString(), ["runtime"] = Environment.Version.ToString(),
-                ["load_average_at_start"] = LoadAverage(),
+                ["load_average_at_start"] = PeersBenchCommand.LoadAverage(),
             },
         };
         var tables = new List<Table>();
@@ -107,8 +104,8 @@ internal static class TrainGemmBenchCommand
 
         if (s.SeqLen > 0) tables.Add(RunTrainingStep(s, report));
 
-        ((Dictionary<string, object>)report["machine"])["load_average_at_end"] = LoadAverage();
-        string load = $"load average (1, 5, 15 min) at end: {LoadAverage()} on {Environment.ProcessorCount} cores";
+        ((Dictionary<string, object>)report["machine"])["load_average_at_end"] = PeersBenchCommand.LoadAverage();
+        string load = $"load average (1, 5, 15 min) at end: {PeersBenchCommand.LoadAverage()} on {Environment.ProcessorCount} cores";
         AnsiConsole.WriteLine(load);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(s.Output))!);
         AtomicFile.WriteAllText(s.Output, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
