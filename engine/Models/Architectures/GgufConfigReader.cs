@@ -35,9 +35,14 @@ internal sealed class GgufConfigReader(GgufFile file, string architecture)
 
     public bool HasTensor(string name) => file.Contains(name);
 
-    /// <summary>Rows of token_embd.weight: the vocabulary the weights were made for.</summary>
-    public int EmbeddingRows() =>
-        file.Contains("token_embd.weight") && file.Tensor("token_embd.weight").Shape is [var rows, _]
+    /// <summary>Rows of token_embd.weight: the vocabulary the weights were made for, which a declared "{arch}.vocab_size" must match.</summary>
+    public int Vocabulary()
+    {
+        int vocab = file.Contains("token_embd.weight") && file.Tensor("token_embd.weight").Shape is [var rows, _]
             ? (int)rows
             : throw Error("tensor 'token_embd.weight' is missing or not a matrix; it sets the vocabulary size");
+        if (OptionalInt("vocab_size") is int declared && declared != vocab)
+            throw Error($"metadata '{architecture}.vocab_size' is {declared} but token_embd.weight has {vocab} rows");
+        return vocab;
+    }
 }

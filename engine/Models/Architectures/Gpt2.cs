@@ -56,9 +56,7 @@ internal sealed class Gpt2 : ModelArchitecture
         int hidden = g.Int("embedding_length"), heads = g.Int("attention.head_count");
         if (g.OptionalInt("attention.head_count_kv") is int kv && kv != heads)
             throw g.Error($"metadata 'gpt2.attention.head_count_kv' is {kv}; GPT-2 has as many key/value heads as heads ({heads})");
-        int vocab = g.EmbeddingRows();
-        if (g.OptionalInt("vocab_size") is int declared && declared != vocab)
-            throw g.Error($"metadata 'gpt2.vocab_size' is {declared} but token_embd.weight has {vocab} rows");
+        int vocab = g.Vocabulary();
         return new ModelConfig
         {
             Architecture = Architecture.Gpt2,

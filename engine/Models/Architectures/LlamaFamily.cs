@@ -78,9 +78,7 @@ internal abstract class LlamaFamily : ModelArchitecture
             throw g.Error($"metadata '{GgufName}.rope.dimension_count' is {rotary}, less than the head size {headDim}; partial rotary embeddings are not supported");
         if (g.OptionalString("rope.scaling.type") is string scaling && scaling != "none")
             throw g.Error($"metadata '{GgufName}.rope.scaling.type' is \"{scaling}\"; scaled rotary embeddings are not supported");
-        int vocab = g.EmbeddingRows();
-        if (g.OptionalInt("vocab_size") is int declared && declared != vocab)
-            throw g.Error($"metadata '{GgufName}.vocab_size' is {declared} but token_embd.weight has {vocab} rows");
+        int vocab = g.Vocabulary();
         bool qkvBias = g.HasTensor(FusedProjections ? "blk.0.attn_qkv.bias" : "blk.0.attn_q.bias");
         return new ModelConfig
         {
