@@ -71,12 +71,8 @@ public interface IBackend : IDisposable
     /// in a format this backend Supports. A backend that keeps that format keeps these bytes, so the
     /// weights are never widened on the way in; the default decodes them and calls UploadMatrix.
     /// </summary>
-    Tensor AdoptStored(WeightFormat format, int rows, int cols, byte[] stored)
-    {
-        var values = new float[checked(rows * cols)];
-        WeightFormats.Decode(format, stored, values);
-        return UploadMatrix(values, rows, cols, format);
-    }
+    Tensor AdoptStored(WeightFormat format, int rows, int cols, byte[] stored) =>
+        UploadMatrix(WeightFormats.Decode(format, stored, checked(rows * cols)), rows, cols, format);
 
     // output (tokens.Length, dim) = table[tokens]
     void Embed(Tensor table, ReadOnlySpan<int> tokens, int dim, Tensor output);

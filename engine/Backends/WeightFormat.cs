@@ -63,6 +63,14 @@ public static class WeightFormats
         _ => BlockFormats.RowBytes(format, cols),
     };
 
+    /// <summary>The count weights that stored bytes in format hold (whole rows), in a new array.</summary>
+    internal static float[] Decode(WeightFormat format, ReadOnlySpan<byte> stored, long count)
+    {
+        var values = new float[count];
+        Decode(format, stored, values);
+        return values;
+    }
+
     /// <summary>values = the weights that stored bytes in format hold (whole rows).</summary>
     internal static void Decode(WeightFormat format, ReadOnlySpan<byte> stored, Span<float> values)
     {

@@ -32,9 +32,10 @@ internal sealed class WeightStream : IDisposable
     private readonly ModelArchitecture _architecture;
     private readonly bool _hf, _scan;
     private readonly Func<Backends.WeightFormat, bool> _keep;
-    // Matrices left unread as f32 because they are taken as stored, by the array they would have filled.
-    private readonly Dictionary<float[], StoredMatrix> _stored = new(ReferenceEqualityComparer.Instance);
-    private ModelWeights? _globals;
+    // Matrices left unread as f32 because they are taken as stored, by the array they would have filled:
+    // the embedding and head for the whole load, a layer's until the next layer is read.
+    private readonly Dictionary<float[], StoredMatrix> _storedGlobals = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<float[], StoredMatrix> _storedLayer = new(ReferenceEqualityComparer.Instance);
     private LayerWeights? _layer;
 
     private WeightStream(Checkpoint file, ModelConfig config, bool hf, ModelLoadOptions options, Func<Backends.WeightFormat, bool>? keep)
@@ -51,9 +52,8 @@ internal sealed class WeightStream : IDisposable
         foreach (var t in GlobalTensors(globals).Concat(Enumerable.Range(0, config.Layers).SelectMany(i => LayerTensors(config, template, i))))
             used.Add(Check(t));
         file.CheckUnused(used);
-        _globals = globals;
-        foreach (var t in GlobalTensors(globals)) Read(t);
         Globals = globals;
+        foreach (var t in GlobalTensors(globals)) Read(t);
     }
 
     /// <summary>Opens a checkpoint; keep says which stored formats its matrices are taken in as they are (bytes copied once, never widened).</summary>
@@ -87,7 +87,7 @@ internal sealed class WeightStream : IDisposable
     public LayerWeights ReadLayer(int i, LayerWeights? into = null)
     {
         var layer = into ?? LayerWeights.Allocate(Config);
-        foreach (var stale in _stored.Keys.Where(a => !ReferenceEquals(a, Globals.Embedding) && !ReferenceEquals(a, Globals.LmHead)).ToList()) _stored.Remove(stale);
+        _storedLayer.Clear();
         _layer = layer;
         foreach (var t in LayerTensors(Config, layer, i)) Read(t);
         _layer = null;
@@ -95,7 +95,7 @@ internal sealed class WeightStream : IDisposable
     }
 
     /// <summary>The stored form of the matrix that would have filled ours, when it was taken as stored (its f32 array then holds nothing).</summary>
-    public StoredMatrix? TakeStored(float[] ours) => _stored.GetValueOrDefault(ours);
+    public StoredMatrix? TakeStored(float[] ours) => _storedLayer.GetValueOrDefault(ours) ?? _storedGlobals.GetValueOrDefault(ours);
 
     /// <summary>Every layer read: the whole model as f32 arrays.</summary>
     public ModelWeights ReadAll() => ModelWeights.WithLayers(Globals, Enumerable.Range(0, Config.Layers).Select(i => ReadLayer(i)).ToArray());
@@ -135,7 +135,7 @@ internal sealed class WeightStream : IDisposable
     }
 
     private bool IsMatrix(float[] a) =>
-        ReferenceEquals(a, _globals?.Embedding) || ReferenceEquals(a, _globals?.LmHead) || _layer is { } l
+        ReferenceEquals(a, Globals.Embedding) || ReferenceEquals(a, Globals.LmHead) || _layer is { } l
         && (a == l.Query || a == l.Key || a == l.Value || a == l.Output || a == l.Gate || a == l.Up || a == l.Down);
 
     // Each of our matrices gets its rows' stored bytes, reordered where the checkpoint orders rows differently (llama.cpp's rope order).
@@ -149,16 +149,9 @@ internal sealed class WeightStream : IDisposable
             if (source.Order is null) _file.ReadRows(name, source.First, rowBytes, bytes);
             else
                 for (int r = 0; r < rows; r++) _file.ReadRows(name, source.First + source.Order[r], rowBytes, bytes.AsSpan(r * rowBytes, rowBytes));
-            if (_scan) EnsureFinite(StoredMatrixValues(format, rows, cols, bytes), name, [rows, cols], _file.Path);
-            _stored[source.Ours] = new StoredMatrix(format, rows, cols, bytes);
+            if (_scan) EnsureFinite(Backends.WeightFormats.Decode(format, bytes, (long)rows * cols), name, [rows, cols], _file.Path);
+            (_layer is null ? _storedGlobals : _storedLayer)[source.Ours] = new StoredMatrix(format, rows, cols, bytes);
         }
-    }
-
-    private static float[] StoredMatrixValues(Backends.WeightFormat format, int rows, int cols, byte[] bytes)
-    {
-        var values = new float[(long)rows * cols];
-        Backends.WeightFormats.Decode(format, bytes, values);
-        return values;
     }
 
     // Sizes within ModelConfig's caps can still ask for many gigabytes; a config that implies far

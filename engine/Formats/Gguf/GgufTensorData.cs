@@ -47,7 +47,7 @@ internal sealed unsafe class GgufTensorData : IDisposable
     {
         if (info.ByteSize > int.MaxValue)
             throw new ModelFormatException(_file.Path, $"tensor '{info.Name}' holds {info.ByteSize} bytes, more than one read can take ({int.MaxValue})");
-        return new ReadOnlySpan<byte>(_base + _file.DataOffset + info.Offset, (int)info.ByteSize);
+        return new ReadOnlySpan<byte>(Start(info), (int)info.ByteSize);
     }
 
     /// <summary>destination = the tensor's stored bytes from byte offset on; the pages read are given back (MappedPages).</summary>
@@ -55,7 +55,7 @@ internal sealed unsafe class GgufTensorData : IDisposable
     {
         if (offset < 0 || offset + destination.Length > info.ByteSize)
             throw new ArgumentOutOfRangeException(nameof(offset), $"bytes [{offset}, {offset + destination.Length}) lie outside tensor '{info.Name}' ({info.ByteSize} bytes)");
-        byte* from = _base + _file.DataOffset + info.Offset + offset;
+        byte* from = Start(info) + offset;
         new ReadOnlySpan<byte>(from, destination.Length).CopyTo(destination);
         DistillSpec.IO.MappedPages.Release(from, destination.Length);
     }
@@ -67,7 +67,7 @@ internal sealed unsafe class GgufTensorData : IDisposable
             throw new ArgumentException($"tensor '{info.Name}' has {info.ElementCount} values, the destination holds {destination.Length}", nameof(destination));
         // In pieces, so a tensor of more than 2 GB (a large f32 embedding) needs no span longer than int.MaxValue.
         const int Chunk = 1 << 20;
-        byte* start = _base + _file.DataOffset + info.Offset;
+        byte* start = Start(info);
         int perBlock = GgmlTypes.BlockSize(info.Type), blockBytes = GgmlTypes.BlockBytes(info.Type);
         for (int done = 0; done < destination.Length; done += Chunk)
         {
@@ -78,6 +78,8 @@ internal sealed unsafe class GgufTensorData : IDisposable
             DistillSpec.IO.MappedPages.Release(from, bytes);
         }
     }
+
+    private byte* Start(GgufTensorInfo info) => _base + _file.DataOffset + info.Offset;
 
     public void Dispose()
     {
