@@ -38,12 +38,8 @@ internal static class GgufLogitsBenchCommand
         return command;
     }
 
-    private static GgmlType ParseType(string type) => type switch
-    {
-        "f32" => GgmlType.F32, "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0,
-        "q4_k" => GgmlType.Q4_K, "q5_k" => GgmlType.Q5_K, "q6_k" => GgmlType.Q6_K,
-        _ => throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)"),
-    };
+    private static GgmlType ParseType(string type) => GgmlTypes.ParseName(type)
+        ?? throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)");
 
     private static int Run(Settings s)
     {

@@ -91,11 +91,10 @@ internal static class GgufPeersBenchCommand
         return 0;
     }
 
-    private static GgmlType ParseType(string format) => format switch
-    {
-        "f32" => GgmlType.F32, "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0,
-        _ => throw new ArgumentException($"--formats: '{format}' is not one of f32, f16, bf16, q8_0, q4_0 (the K-quants need 256-wide rows, which these shapes lack)"),
-    };
+    private static GgmlType ParseType(string format) =>
+        GgmlTypes.ParseName(format) is { } type && GgmlTypes.BlockSize(type) < 256
+            ? type
+            : throw new ArgumentException($"--formats: '{format}' is not one of f32, f16, bf16, q8_0, q4_0 (the K-quants need 256-wide rows, which these shapes lack)");
 
     // This bench's own executable, as a child process.
     private static (string Program, string[] Arguments) Self(string[] arguments)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace DistillSpec.Bench;
@@ -18,15 +17,9 @@ internal sealed record PeerProbe(string Engine, string? CpuVariant, double LoadS
     /// <summary>Runs program with arguments and reads the record it prints last on stdout.</summary>
     public static PeerProbe Run(string program, IEnumerable<string> arguments)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in arguments) start.ArgumentList.Add(a);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {program}");
-        var stderr = process.StandardError.ReadToEndAsync();
-        string stdout = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        string stdout = ChildProcess.Run(program, arguments).Stdout;
         string last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
-        if (process.ExitCode != 0 || !last.StartsWith('{'))
-            throw new InvalidOperationException($"{program} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {stderr.Result.Trim()}");
+        if (!last.StartsWith('{')) throw new InvalidOperationException($"{program} printed no JSON record: {stdout.Trim()}");
         return JsonSerializer.Deserialize<PeerProbe>(last, Json) ?? throw new InvalidOperationException($"{program} printed no result");
     }
 

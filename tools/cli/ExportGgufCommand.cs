@@ -16,11 +16,7 @@ internal static class ExportGgufCommand
         var command = new Command("export-gguf", "write a model (llama, mistral, qwen2, phi3, gpt2) as GGUF that llama.cpp loads") { model, output, type, pre };
         command.SetAction(r => CliErrors.Guard(() =>
         {
-            var matrixType = r.GetValue(type) switch
-            {
-                "f16" => GgmlType.F16, "bf16" => GgmlType.BF16, "q8_0" => GgmlType.Q8_0, "q4_0" => GgmlType.Q4_0,
-                "q4_k" => GgmlType.Q4_K, "q5_k" => GgmlType.Q5_K, "q6_k" => GgmlType.Q6_K, _ => GgmlType.F32,
-            };
+            var matrixType = GgmlTypes.ParseName(r.GetValue(type)!)!.Value;
             string path = r.GetValue(output)!;
             var gguf = GgufExporter.Build(r.GetValue(model)!, matrixType, r.GetValue(pre));
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);

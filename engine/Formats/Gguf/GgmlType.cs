@@ -49,6 +49,10 @@ internal static class GgmlTypes
     /// <summary>The weight format a matrix of this type can be kept in byte for byte (the block formats and BF16), else null.</summary>
     public static Backends.WeightFormat? WeightFormat(GgmlType type) => type == GgmlType.BF16 ? Backends.WeightFormat.BF16 : BlockFormat(type);
 
+    /// <summary>The type named in lower or upper case (f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k), or null for any other text.</summary>
+    public static GgmlType? ParseName(string name) =>
+        Enum.GetValues<GgmlType>().Cast<GgmlType?>().FirstOrDefault(t => t.ToString()!.Equals(name, StringComparison.OrdinalIgnoreCase));
+
     public static int BlockSize(GgmlType type) => BlockFormat(type) is { } f ? Backends.BlockFormats.BlockWeights(f) : 1;
 
     public static int BlockBytes(GgmlType type) => BlockFormat(type) is { } f ? Backends.BlockFormats.BlockBytes(f) : type.ElementSize();
