@@ -28,23 +28,33 @@ internal static class CpuBenchCommand
         var decode = new Option<int>("--decode-tokens") { Description = "tokens to decode", DefaultValueFactory = _ => 128 };
         var matrix = new Option<int>("--matvec-size") { Description = "square matrix side for matrix-vector (f32; 256 MB of such matrices are cycled)", DefaultValueFactory = _ => 4096 };
         var verify = new Option<int>("--verify-tokens") { Description = "positions in one verification pass (gamma + 1)", DefaultValueFactory = _ => 5 };
+        var model = new Option<string?>("--model", "-m") { Description = "a model directory or GGUF file to measure instead of the random model (then no training row)" };
         var output = new Option<string>("--out") { Description = "JSON report path", DefaultValueFactory = _ => "reports/bench-cpu.json" };
         var command = new Command("cpu", "matrix-vector GB/s vs read bandwidth; model prompt/decode tokens/s, verification and training per thread count")
         {
-            threads, hidden, layers, vocab, promptLength, decode, matrix, verify, output,
+            threads, hidden, layers, vocab, promptLength, decode, matrix, verify, model, output,
         };
         command.SetAction(r => Run(
             r.GetValue(threads)!.Split(',').Select(int.Parse).ToArray(), r.GetValue(hidden), r.GetValue(layers),
-            r.GetValue(vocab), r.GetValue(promptLength), r.GetValue(decode), r.GetValue(matrix), r.GetValue(verify), r.GetValue(output)!));
+            r.GetValue(vocab), r.GetValue(promptLength), r.GetValue(decode), r.GetValue(matrix), r.GetValue(verify), r.GetValue(model), r.GetValue(output)!));
         return command;
     }
 
-    private static int Run(int[] threadCounts, int hidden, int layers, int vocab, int promptLength, int decodeTokens, int side, int verifyTokens, string output)
+    private static int Run(int[] threadCounts, int hidden, int layers, int vocab, int promptLength, int decodeTokens, int side, int verifyTokens,
+        string? modelPath, string output)
     {
         var config = RandomModel.LlamaConfig(hidden, layers, hidden / 64, hidden / 64, hidden * 8 / 3 / 32 * 32, vocab,
             context: promptLength + decodeTokens + 8);
-        var weights = ModelWeights.Random(config, seed: 1);
-        long parameters = weights.Parameters().Sum(p => (long)p.Data.Length);
+        var weights = modelPath is null ? ModelWeights.Random(config, seed: 1) : null;
+        long parameters = weights?.Parameters().Sum(p => (long)p.Data.Length) ?? 0;
+        // A real model: loaded per backend and format, as users load it.
+        Transformer Load(SimdBackend backend, WeightFormat format)
+        {
+            if (weights is not null) return new Transformer(config, weights, backend, format);
+            var loaded = LanguageModel.Load(modelPath!, backend, format);
+            (config, parameters) = (loaded.Config, loaded.Config.MatrixParameters);
+            return loaded.Transformer;
+        }
         var stream = new float[64 << 20]; // 256 MB, far past the last-level cache
         new Random(2).NextBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(stream.AsSpan()));
         for (int i = 0; i < stream.Length; i++) stream[i] = (stream[i] % 1f) is var v && float.IsFinite(v) ? v : 0f;
@@ -58,7 +68,7 @@ internal static class CpuBenchCommand
             double f32Decode = 0;
             foreach (var format in new[] { WeightFormat.F32, WeightFormat.BF16, WeightFormat.Q8_0 })
             {
-                using var model = new Transformer(config, weights, backend, format);
+                using var model = Load(backend, format);
                 var (promptTps, decodeTps) = ModelTokensPerSecond(model, promptLength, decodeTokens);
                 double verifyMs = VerifyMilliseconds(model, promptLength, verifyTokens);
                 if (format == WeightFormat.F32) f32Decode = decodeTps;
@@ -77,11 +87,12 @@ internal static class CpuBenchCommand
                 });
             }
         }
-        var training = threadCounts.Select(t => (Threads: t, TokensPerSecond: TrainingTokensPerSecond(weights, t))).ToList();
+        var training = weights is null ? [] : threadCounts.Select(t => (Threads: t, TokensPerSecond: TrainingTokensPerSecond(weights, t))).ToList();
 
         // Redirected output has no terminal width; keep table rows on one line for files and logs.
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
-        var table = new Table().Title($"CPU: {hidden}-wide, {layers} layers, vocab {vocab} ({parameters / 1e6:F1}M params); matvec {side}x{side} f32");
+        string described = modelPath ?? $"{hidden}-wide, {layers} layers, vocab {vocab}";
+        var table = new Table().Title($"CPU: {described} ({parameters / 1e6:F1}M matrix params); matvec {side}x{side} f32");
         foreach (var column in new[] { "threads", "read GB/s", "matvec GB/s", "matvec / read", "weights", "prompt tok/s", "decode tok/s", "decode vs f32",
             $"verify {verifyTokens} tok ms", "verify / step" })
             table.AddColumn(column);
@@ -90,12 +101,16 @@ internal static class CpuBenchCommand
         var trainingTable = new Table().Title($"Training step (forward, cross-entropy, backward), f32, batch {TrainBatch} x {TrainSeqLen} tokens");
         trainingTable.AddColumn("threads").AddColumn("tokens/s").AddColumn("vs 1st");
         foreach (var (t, tps) in training) trainingTable.AddRow(t.ToString(), tps.ToString("F0"), (tps / training[0].TokensPerSecond).ToString("F2") + "x");
-        AnsiConsole.Write(trainingTable);
+        if (training.Count > 0) AnsiConsole.Write(trainingTable);
 
         var report = new Dictionary<string, object>
         {
             ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["os"] = Environment.OSVersion.ToString(), ["runtime"] = Environment.Version.ToString() },
-            ["model"] = new Dictionary<string, object> { ["hidden"] = hidden, ["layers"] = layers, ["vocab"] = vocab, ["parameters"] = parameters, ["prompt_tokens"] = promptLength, ["decode_tokens"] = decodeTokens },
+            ["model"] = new Dictionary<string, object>
+            {
+                ["path"] = modelPath ?? "random", ["hidden"] = config.HiddenSize, ["layers"] = config.Layers, ["vocab"] = config.VocabSize,
+                ["parameters"] = parameters, ["prompt_tokens"] = promptLength, ["decode_tokens"] = decodeTokens,
+            },
             ["matvec_shape"] = new[] { side, side },
             ["results"] = rows,
             ["training"] = training.Select(x => new Dictionary<string, object>
