@@ -12,7 +12,7 @@ public sealed class SimdBackend : HostBackend, IBackend
     private readonly MatMulJob _matMul = new();
     private readonly AttentionJob _attention;
     private readonly NormJob _norm = new();
-    private readonly Dictionary<(int, float), float[]> _ropeFrequencies = new();
+    private readonly Dictionary<(int, float), RopeTable> _ropeTables = new();
 
     public SimdBackend(int threads = 0)
     {
@@ -58,21 +58,25 @@ public sealed class SimdBackend : HostBackend, IBackend
 
     public void Rope(Tensor x, int rows, int heads, int headDim, int startPos, float theta)
     {
-        float[] xs = D(x), frequencies = RopeFrequencies(headDim, theta);
+        float[] xs = D(x);
+        var table = RopeAngles(headDim, theta, startPos + rows);
         int half = headDim / 2;
         for (int r = 0; r < rows; r++)
-            for (int i = 0; i < half; i++)
+        {
+            var cos = table.Cos.AsSpan((startPos + r) * half, half);
+            var sin = table.Sin.AsSpan((startPos + r) * half, half);
+            for (int h = 0; h < heads; h++)
             {
-                double angle = (startPos + r) * (double)frequencies[i];
-                float cos = (float)Math.Cos(angle), sin = (float)Math.Sin(angle);
-                for (int h = 0; h < heads; h++)
+                var x0 = xs.AsSpan((r * heads + h) * headDim, half);
+                var x1 = xs.AsSpan((r * heads + h) * headDim + half, half);
+                for (int i = 0; i < half; i++)
                 {
-                    int at = (r * heads + h) * headDim + i;
-                    float x0 = xs[at], x1 = xs[at + half];
-                    xs[at] = x0 * cos - x1 * sin;
-                    xs[at + half] = x1 * cos + x0 * sin;
+                    float a = x0[i], b = x1[i];
+                    x0[i] = a * cos[i] - b * sin[i];
+                    x1[i] = b * cos[i] + a * sin[i];
                 }
             }
+        }
     }
 
     public void CopyRows(Tensor source, int sourceRow, Tensor destination, int destinationRow, int rows, int width) =>
@@ -138,15 +142,35 @@ public sealed class SimdBackend : HostBackend, IBackend
 
     public void Dispose() => _pool.Dispose();
 
-    private float[] RopeFrequencies(int headDim, float theta)
+    // cos and sin of every position's angles so far, grown by doubling: a verification pass of a
+    // few rows would otherwise spend more on Math.Cos/Sin than on the rotation.
+    private RopeTable RopeAngles(int headDim, float theta, int positions)
     {
-        if (!_ropeFrequencies.TryGetValue((headDim, theta), out var f))
+        if (!_ropeTables.TryGetValue((headDim, theta), out var table) || table.Positions < positions)
+            _ropeTables[(headDim, theta)] = table = new RopeTable(headDim, theta, Math.Max(positions, 2 * (table?.Positions ?? 64)));
+        return table;
+    }
+
+    private sealed class RopeTable
+    {
+        public RopeTable(int headDim, float theta, int positions)
         {
-            f = new float[headDim / 2];
-            for (int i = 0; i < f.Length; i++) f[i] = (float)Math.Pow(theta, -2.0 * i / headDim);
-            _ropeFrequencies[(headDim, theta)] = f;
+            int half = headDim / 2;
+            var frequencies = new float[half];
+            for (int i = 0; i < half; i++) frequencies[i] = (float)Math.Pow(theta, -2.0 * i / headDim);
+            (Positions, Cos, Sin) = (positions, new float[positions * half], new float[positions * half]);
+            for (int p = 0; p < positions; p++)
+                for (int i = 0; i < half; i++)
+                {
+                    double angle = p * (double)frequencies[i];
+                    Cos[p * half + i] = (float)Math.Cos(angle);
+                    Sin[p * half + i] = (float)Math.Sin(angle);
+                }
         }
-        return f;
+
+        public int Positions { get; }
+        public float[] Cos { get; }
+        public float[] Sin { get; }
     }
 
     private sealed class MatMulJob : RangeJob

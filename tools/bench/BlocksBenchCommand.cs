@@ -68,8 +68,8 @@ internal static class BlocksBenchCommand
                 {
                     using var model = new Transformer(config, weights, backend, format);
                     var (promptTps, decodeTps) = CpuBenchCommand.ModelTokensPerSecond(model, promptLength, decodeTokens);
-                    double verifyMs = CpuBenchCommand.VerifyMilliseconds(model, promptLength, verifyTokens);
-                    double ratio = verifyMs * decodeTps / 1000;
+                    var (stepMs, verifyMs) = CpuBenchCommand.StepAndVerifyMilliseconds(model, promptLength, verifyTokens);
+                    double ratio = verifyMs / stepMs;
                     rows.Add(new()
                     {
                         ["shape"] = shape.Name, ["layers"] = l, ["vocab"] = v, ["threads"] = t, ["weights"] = format.ToString(),
