@@ -42,7 +42,7 @@ internal static class BlocksBenchCommand
             r.GetValue(shapes)!.Split(',').Select(n => Shapes.FirstOrDefault(s => s.Name == n.Trim())
                 ?? throw new ArgumentException($"unknown shape '{n}'; expected {string.Join(" or ", Shapes.Select(s => s.Name))}")).ToArray(),
             r.GetValue(formats)!.Split(',').Select(f => WeightFormats.Parse(f.Trim())).ToArray(),
-            r.GetValue(threads)!.Split(',').Select(int.Parse).ToArray(), r.GetValue(layers), r.GetValue(vocab),
+            CommaList.Ints(r.GetValue(threads)!), r.GetValue(layers), r.GetValue(vocab),
             r.GetValue(promptLength), r.GetValue(decode), r.GetValue(verify), r.GetValue(output)!));
         return command;
     }

@@ -35,7 +35,7 @@ internal static class CpuBenchCommand
             threads, hidden, layers, vocab, promptLength, decode, matrix, verify, model, output,
         };
         command.SetAction(r => Run(
-            r.GetValue(threads)!.Split(',').Select(int.Parse).ToArray(), r.GetValue(hidden), r.GetValue(layers),
+            CommaList.Ints(r.GetValue(threads)!), r.GetValue(hidden), r.GetValue(layers),
             r.GetValue(vocab), r.GetValue(promptLength), r.GetValue(decode), r.GetValue(matrix), r.GetValue(verify), r.GetValue(model), r.GetValue(output)!));
         return command;
     }

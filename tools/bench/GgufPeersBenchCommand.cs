@@ -39,7 +39,7 @@ internal static class GgufPeersBenchCommand
         };
         command.SetAction(r => Run(
             r.GetValue(shapes)!.Split(',').Select(n => Shapes.FirstOrDefault(s => s.Name == n.Trim()) ?? throw new ArgumentException($"--shapes: unknown shape '{n}'")).ToArray(),
-            r.GetValue(formats)!.Split(',').Select(f => f.Trim()).ToArray(), r.GetValue(threads)!.Split(',').Select(int.Parse).ToArray(),
+            r.GetValue(formats)!.Split(',').Select(f => f.Trim()).ToArray(), CommaList.Ints(r.GetValue(threads)!),
             r.GetValue(prompt), r.GetValue(decode), r.GetValue(runs), r.GetValue(peers)!.Split(','), r.GetValue(output)!));
         return command;
     }

@@ -24,7 +24,7 @@ internal static class GgufProbeCommand
         command.Hidden = true;
         command.SetAction(r =>
         {
-            int[] ids = r.GetValue(prompt)!.Split(',').Select(int.Parse).ToArray();
+            int[] ids = CommaList.Ints(r.GetValue(prompt)!);
             int decoded = r.GetValue(decode);
             long start = Stopwatch.GetTimestamp();
             if (r.GetValue(engine) == "llamasharp")

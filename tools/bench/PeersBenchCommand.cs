@@ -30,8 +30,8 @@ internal static class PeersBenchCommand
             threads, hidden, layers, vocab, prompt, decode, rows, output,
         };
         command.SetAction(r => Run(new Settings(
-            Ints(r.GetValue(threads)!), r.GetValue(hidden), r.GetValue(layers), r.GetValue(vocab),
-            r.GetValue(prompt), r.GetValue(decode), Ints(r.GetValue(rows)!), r.GetValue(output)!)));
+            CommaList.Ints(r.GetValue(threads)!), r.GetValue(hidden), r.GetValue(layers), r.GetValue(vocab),
+            r.GetValue(prompt), r.GetValue(decode), CommaList.Ints(r.GetValue(rows)!), r.GetValue(output)!)));
         return command;
     }
 
@@ -39,7 +39,6 @@ internal static class PeersBenchCommand
     internal static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-    private static int[] Ints(string list) => list.Split(',').Select(int.Parse).ToArray();
 
     private static int Run(Settings s)
     {

@@ -35,17 +35,16 @@ internal static class TrainGemmBenchCommand
         command.SetAction(r =>
         {
             string draftText = r.GetValue(draft)!;
-            return Run(new Settings(Ints(r.GetValue(threads)!), Ints(r.GetValue(tokens)!), ParseShape("target", r.GetValue(target)!),
+            return Run(new Settings(CommaList.Ints(r.GetValue(threads)!), CommaList.Ints(r.GetValue(tokens)!), ParseShape("target", r.GetValue(target)!),
                 draftText == "none" ? null : ParseShape("draft", draftText), r.GetValue(layers), r.GetValue(batch), r.GetValue(seqLen), r.GetValue(output)!));
         });
         return command;
     }
 
-    private static int[] Ints(string list) => list.Split(',').Select(int.Parse).ToArray();
 
     private static Shape ParseShape(string name, string text)
     {
-        int[] v = Ints(text);
+        int[] v = CommaList.Ints(text);
         if (v.Length != 4 || v.Any(x => x < 1)) throw new ArgumentException($"--{name} expects four positive sizes hidden,kv-dim,intermediate,vocab; got '{text}'");
         return new Shape(name, v[0], v[1], v[2], v[3]);
     }
