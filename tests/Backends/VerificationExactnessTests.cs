@@ -1,0 +1,52 @@
+using DistillSpec.Backends;
+
+namespace DistillSpec.Tests.Backends;
+
+/// <summary>
+/// A verification pass multiplies several rows at once with other kernels than a decode step
+/// (register-blocked rows, inputs walked in chunks, 16 lanes for BF16). It must still give every
+/// row exactly what a one-row pass gives, or greedy speculative decoding could emit other tokens
+/// than target-only decoding wherever two logits nearly tie.
+/// </summary>
+public class VerificationExactnessTests
+{
+    public static TheoryData<WeightFormat, int, int> Cases => new()
+    {
+        // 1536 spans three input chunks; 520 leaves a tail past the last full vector; 37 output
+        // columns leave partial blocks of eight and of four.
+        { WeightFormat.F32, 1536, 37 }, { WeightFormat.F32, 520, 64 }, { WeightFormat.F32, 512, 12 },
+        { WeightFormat.BF16, 1536, 37 }, { WeightFormat.BF16, 520, 64 }, { WeightFormat.BF16, 72, 9 },
+    };
+
+    [Theory, MemberData(nameof(Cases))]
+    public void EveryRowOfAMultiRowPassEqualsItsOneRowPass(WeightFormat format, int inDim, int outDim)
+    {
+        var random = new Random(inDim * 31 + outDim);
+        float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var backend = new SimdBackend(threads);
+            using var w = backend.UploadMatrix(Random(inDim * outDim), outDim, inDim, format);
+            using var bias = backend.Upload(Random(outDim));
+            foreach (int rows in new[] { 2, 5, 6, 9 })
+            {
+                float[] x = Random(rows * inDim);
+                using var xs = backend.Upload(x);
+                using var ys = backend.Allocate(rows * outDim);
+                backend.MatMul(xs, rows, inDim, w, outDim, bias, ys);
+                var all = new float[rows * outDim];
+                backend.Download(ys, 0, all);
+                for (int r = 0; r < rows; r++)
+                {
+                    using var one = backend.Upload(x.AsSpan(r * inDim, inDim));
+                    using var y = backend.Allocate(outDim);
+                    backend.MatMul(one, 1, inDim, w, outDim, bias, y);
+                    var expected = new float[outDim];
+                    backend.Download(y, 0, expected);
+                    Assert.True(expected.AsSpan().SequenceEqual(all.AsSpan(r * outDim, outDim)),
+                        $"{format} {inDim}x{outDim}, {threads} threads: row {r} of {rows} differs from its one-row pass");
+                }
+            }
+        }
+    }
+}
