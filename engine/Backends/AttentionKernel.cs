@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DistillSpec.Backends;
 
@@ -73,9 +74,108 @@ internal static unsafe class AttentionKernel
             s0 = Fma(Vector256.Load(a + i), Vector256.Load(b + i), s0);
             i += 8;
         }
-        float s = Vector256.Sum(s0 + s1);
+        float s = Reduce(s0 + s1);
         for (; i < n; i++) s += a[i] * b[i];
         return s;
+    }
+
+    // ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7)): the order Dot4's horizontal adds sum
+    // in, so one query at a time and four at a time give the same scores.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Reduce(Vector256<float> v)
+    {
+        if (Avx.IsSupported)
+        {
+            var h = Avx.HorizontalAdd(v, v);
+            h = Avx.HorizontalAdd(h, h);
+            return h.ToScalar() + h.GetUpper().ToScalar();
+        }
+        return ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
+    }
+
+    // Four queries' Dot with one key row (n a multiple of 16, AVX): each key vector is loaded once.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Dot4(float* q0, float* q1, float* q2, float* q3, float* k, int n)
+    {
+        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, d0 = default, d1 = default;
+        for (int i = 0; i < n; i += 16)
+        {
+            var k0 = Vector256.Load(k + i);
+            var k1 = Vector256.Load(k + i + 8);
+            a0 = Fma(Vector256.Load(q0 + i), k0, a0); a1 = Fma(Vector256.Load(q0 + i + 8), k1, a1);
+            b0 = Fma(Vector256.Load(q1 + i), k0, b0); b1 = Fma(Vector256.Load(q1 + i + 8), k1, b1);
+            c0 = Fma(Vector256.Load(q2 + i), k0, c0); c1 = Fma(Vector256.Load(q2 + i + 8), k1, c1);
+            d0 = Fma(Vector256.Load(q3 + i), k0, d0); d1 = Fma(Vector256.Load(q3 + i + 8), k1, d1);
+        }
+        var all = Avx.HorizontalAdd(Avx.HorizontalAdd(a0 + a1, b0 + b1), Avx.HorizontalAdd(c0 + c1, d0 + d1));
+        return all.GetLower() + all.GetUpper();
+    }
+
+    /// <summary>
+    /// Every query head of KV head g for query rows [firstRow, lastRow) of a verification or
+    /// prompt pass together (headDim a multiple of 16, AVX). Row r sees positions
+    /// [0, startPos + r + 1). Each key is read once for four queries, and the values are mixed
+    /// into registers, 16 output columns of four queries at a time, instead of a load and store
+    /// of the output per four positions. Scores, softmax and the order of every sum are those
+    /// of Heads, so a pass over several rows gives what one row at a time gives.
+    /// </summary>
+    /// <param name="at">scratch of (lastRow - firstRow) x group offsets</param>
+    /// <param name="scores">scratch of (lastRow - firstRow) x group x (startPos + lastRow) floats</param>
+    public static void Rows(float* q, float* k, float* v, int g, int firstRow, int lastRow, int heads, int group, int headDim, int kvDim,
+        int startPos, float scale, nint* at, float* scores, float* output)
+    {
+        int queries = (lastRow - firstRow) * group, stride = startPos + lastRow;
+        // Query i is head g * group + i % group of row firstRow + i / group, at q + at[i].
+        for (int i = 0; i < queries; i++)
+            at[i] = (nint)((long)(firstRow + i / group) * heads * headDim + (long)(g * group + i % group) * headDim);
+        for (int t = 0; t < stride; t++)
+        {
+            float* key = k + (long)t * kvDim + g * headDim;
+            int i = 0;
+            for (; i + 4 <= queries; i += 4)
+            {
+                var d = Dot4(q + at[i], q + at[i + 1], q + at[i + 2], q + at[i + 3], key, headDim) * scale;
+                float* s = scores + (long)i * stride + t;
+                s[0] = d.ToScalar(); s[stride] = d.GetElement(1); s[2 * stride] = d.GetElement(2); s[3 * stride] = d.GetElement(3);
+            }
+            for (; i < queries; i++) scores[(long)i * stride + t] = Dot(q + at[i], key, headDim) * scale;
+        }
+        for (int i = 0; i < queries; i++)
+        {
+            var s = new Span<float>(scores + (long)i * stride, startPos + firstRow + i / group + 1);
+            Numerics.Softmax.Stable(s, s);
+        }
+        float* values = v + g * headDim;
+        for (int i = 0; i < queries; i += 4)
+        {
+            int count = Math.Min(4, queries - i), shared = startPos + firstRow + i / group + 1;
+            float* w0 = scores + (long)i * stride, w1 = w0 + (count > 1 ? stride : 0), w2 = w0 + (count > 2 ? 2 * stride : 0), w3 = w0 + (count > 3 ? 3 * stride : 0);
+            for (int d = 0; d < headDim; d += 16)
+            {
+                Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default, c0 = default, c1 = default, e0 = default, e1 = default;
+                // Positions every query of the group sees; a query of a later row sees more, mixed in after.
+                for (int u = 0; u < shared; u++)
+                {
+                    float* row = values + (long)u * kvDim + d;
+                    var v0 = Vector256.Load(row);
+                    var v1 = Vector256.Load(row + 8);
+                    var x = Vector256.Create(w0[u]); a0 = Fma(x, v0, a0); a1 = Fma(x, v1, a1);
+                    x = Vector256.Create(w1[u]); b0 = Fma(x, v0, b0); b1 = Fma(x, v1, b1);
+                    x = Vector256.Create(w2[u]); c0 = Fma(x, v0, c0); c1 = Fma(x, v1, c1);
+                    x = Vector256.Create(w3[u]); e0 = Fma(x, v0, e0); e1 = Fma(x, v1, e1);
+                }
+                a0.Store(output + at[i] + d); a1.Store(output + at[i] + d + 8);
+                if (count > 1) { b0.Store(output + at[i + 1] + d); b1.Store(output + at[i + 1] + d + 8); }
+                if (count > 2) { c0.Store(output + at[i + 2] + d); c1.Store(output + at[i + 2] + d + 8); }
+                if (count > 3) { e0.Store(output + at[i + 3] + d); e1.Store(output + at[i + 3] + d + 8); }
+            }
+            for (int j = i; j < i + count; j++)
+            {
+                int visible = startPos + firstRow + j / group + 1;
+                float* w = scores + (long)j * stride;
+                for (int u = shared; u < visible; u++) Mix1(values + (long)u * kvDim, w[u], output + at[j], headDim);
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -11,6 +11,7 @@ public sealed class SimdBackend : HostBackend, IBackend
     private readonly WorkerPool _pool;
     private readonly MatMulJob _matMul = new();
     private readonly AttentionJob _attention;
+    private readonly RowsAttentionJob _rowsAttention;
     private readonly NormJob _norm = new();
     private readonly Dictionary<(int, float), RopeTable> _ropeTables = new();
 
@@ -18,6 +19,7 @@ public sealed class SimdBackend : HostBackend, IBackend
     {
         _pool = new WorkerPool(threads > 0 ? threads : Environment.ProcessorCount);
         _attention = new AttentionJob(_pool.Threads);
+        _rowsAttention = new RowsAttentionJob(_pool.Threads);
     }
 
     public string Name => $"cpu-simd ({Threads} threads)";
@@ -85,8 +87,14 @@ public sealed class SimdBackend : HostBackend, IBackend
     public void Attention(Tensor q, Tensor keys, Tensor values, int rows, int startPos,
         int heads, int kvHeads, int headDim, Tensor output)
     {
-        _attention.Set(D(q), D(keys), D(values), startPos, heads, kvHeads, headDim, D(output));
-        _pool.For(rows * heads, _attention);
+        if (rows == 1 || headDim % 16 != 0 || !System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            _attention.Set(D(q), D(keys), D(values), startPos, heads, kvHeads, headDim, D(output));
+            _pool.For(rows * heads, _attention);
+            return;
+        }
+        _rowsAttention.Set(D(q), D(keys), D(values), rows, startPos, heads, kvHeads, headDim, D(output));
+        _pool.For(kvHeads * _rowsAttention.Chunks, _rowsAttention);
     }
 
     // Chunked through a stack scratch so output may alias gate or up.
@@ -274,6 +282,39 @@ public sealed class SimdBackend : HostBackend, IBackend
                     long row = (long)r * _heads * _headDim;
                     AttentionKernel.Heads(q + row, k, v, first, last, group, _headDim, kvDim, _startPos + r + 1, scale, scores, output + row);
                     item += last - first;
+                }
+        }
+    }
+
+    // Items are (KV head, chunk of query rows): each key and value row is read once per chunk
+    // for all of its query heads and rows.
+    private sealed class RowsAttentionJob(int workers) : RangeJob
+    {
+        private const int RowsPerChunk = 8;
+        private readonly float[][] _scores = new float[workers][];
+        private readonly nint[][] _offsets = new nint[workers][];
+        private float[] _q = [], _k = [], _v = [], _out = [];
+        private int _rows, _startPos, _heads, _kvHeads, _headDim;
+
+        public int Chunks => (_rows + RowsPerChunk - 1) / RowsPerChunk;
+
+        public void Set(float[] q, float[] k, float[] v, int rows, int startPos, int heads, int kvHeads, int headDim, float[] output) =>
+            (_q, _k, _v, _rows, _startPos, _heads, _kvHeads, _headDim, _out) = (q, k, v, rows, startPos, heads, kvHeads, headDim, output);
+
+        public override unsafe void Run(int start, int end, int worker)
+        {
+            int group = _heads / _kvHeads, queries = RowsPerChunk * group, most = queries * (_startPos + _rows);
+            if (_scores[worker] is null || _scores[worker].Length < most)
+                _scores[worker] = new float[Math.Max(most, 2048) * 2];
+            if (_offsets[worker] is null || _offsets[worker].Length < queries) _offsets[worker] = new nint[queries];
+            float scale = 1f / MathF.Sqrt(_headDim);
+            fixed (float* q = _q, k = _k, v = _v, output = _out, scores = _scores[worker])
+            fixed (nint* at = _offsets[worker])
+                for (int item = start; item < end; item++)
+                {
+                    int g = item % _kvHeads, first = item / _kvHeads * RowsPerChunk;
+                    AttentionKernel.Rows(q, k, v, g, first, Math.Min(_rows, first + RowsPerChunk), _heads, group, _headDim,
+                        _kvHeads * _headDim, _startPos, scale, at, scores, output);
                 }
         }
     }

@@ -4,7 +4,8 @@ namespace DistillSpec.Tests.Backends;
 
 /// <summary>
 /// A verification pass multiplies several rows at once with other kernels than a decode step
-/// (register-blocked rows, inputs walked in chunks, 16 lanes for BF16). It must still give every
+/// (register-blocked rows, inputs walked in chunks, 16 lanes for BF16; attention for all rows of
+/// a KV head together). It must still give every
 /// row exactly what a one-row pass gives, or greedy speculative decoding could emit other tokens
 /// than target-only decoding wherever two logits nearly tie.
 /// </summary>
@@ -46,6 +47,41 @@ public class VerificationExactnessTests
                     Assert.True(expected.AsSpan().SequenceEqual(all.AsSpan(r * outDim, outDim)),
                         $"{format} {inDim}x{outDim}, {threads} threads: row {r} of {rows} differs from its one-row pass");
                 }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(8, 4, 64, 1, 37)]
+    [InlineData(8, 4, 64, 2, 3)]
+    [InlineData(4, 4, 16, 2, 0)]
+    [InlineData(6, 2, 32, 1, 130)]
+    [InlineData(4, 1, 48, 2, 9)]
+    public void EveryRowOfAMultiRowAttentionEqualsItsOneRowPass(int heads, int kvHeads, int headDim, int threads, int startPos)
+    {
+        var random = new Random(heads * 1000 + startPos);
+        float[] Random(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        using var backend = new SimdBackend(threads);
+        foreach (int rows in new[] { 2, 6, 11 })
+        {
+            int positions = startPos + rows, qDim = heads * headDim, kvDim = kvHeads * headDim;
+            using var keys = backend.Upload(Random(positions * kvDim));
+            using var values = backend.Upload(Random(positions * kvDim));
+            float[] q = Random(rows * qDim);
+            using var qs = backend.Upload(q);
+            using var output = backend.Allocate(rows * qDim);
+            backend.Attention(qs, keys, values, rows, startPos, heads, kvHeads, headDim, output);
+            var all = new float[rows * qDim];
+            backend.Download(output, 0, all);
+            for (int r = 0; r < rows; r++)
+            {
+                using var one = backend.Upload(q.AsSpan(r * qDim, qDim));
+                using var o = backend.Allocate(qDim);
+                backend.Attention(one, keys, values, 1, startPos + r, heads, kvHeads, headDim, o);
+                var expected = new float[qDim];
+                backend.Download(o, 0, expected);
+                Assert.True(expected.AsSpan().SequenceEqual(all.AsSpan(r * qDim, qDim)),
+                    $"heads {heads}/{kvHeads} x {headDim}, start {startPos}: row {r} of {rows} differs from its one-row pass");
             }
         }
     }
