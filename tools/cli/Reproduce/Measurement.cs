@@ -45,35 +45,60 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
 {
     private readonly Dictionary<(int Prompts, float Temperature), List<double>> _targetOnly = [];
 
-    /// <summary>Speed over speedPrompts; with qualityPrompts, quality over those (the speed runs' outputs reused).</summary>
-    public Cell Run(string task, string draftName, Transformer draft, List<int[]> speedPrompts, float temperature, int gamma, float lenience,
-        LenienceFunction function, List<int[]>? qualityPrompts = null)
+    /// <summary>
+    /// Speed over speedPrompts of every draft in one setting (task, temperature, gamma, lenience); with
+    /// qualityPrompts, quality over those (the speed runs' outputs reused). The drafts take turns on each
+    /// prompt, starting from a different one each time, so a drift of the machine's speed over the minutes
+    /// a setting takes falls on every draft alike: cells measured one after another would differ by the
+    /// drift (10-20% on a shared machine) as well as by their drafts.
+    /// </summary>
+    public List<Cell> Run(string task, IReadOnlyList<(string Name, Transformer Model)> drafts, List<int[]> speedPrompts, float temperature, int gamma,
+        float lenience, LenienceFunction function, List<int[]>? qualityPrompts = null)
     {
         var settings = new SamplingSettings { Temperature = temperature, TopK = 0, TopP = 1f };
         var options = new SpeculativeOptions { DraftMax = gamma, Lenience = lenience, LenienceFunction = function }.Validate();
-        using var decoder = new SpeculativeDecoder(target.Transformer, draft, settings, options, seed);
-        var runs = new List<SpeculativeStats>();
-        var nll = new List<double>();
-        for (int i = 0; i < speedPrompts.Count; i++)
+        var decoders = drafts.Select(d => new SpeculativeDecoder(target.Transformer, d.Model, settings, options, seed)).ToList();
+        try
         {
-            // A fixed length for every prompt: stopping at EOS would give runs of different lengths.
-            var result = decoder.GenerateAgainstBaseline(speedPrompts[i], tokens, seed + i, seed: seed + i);
-            runs.Add(result.Stats);
-            if (qualityPrompts is not null) nll.Add(SequenceScore.MeanNegativeLogLikelihood(target.Transformer, speedPrompts[i], result.Tokens));
-        }
-        Quality? quality = null;
-        if (qualityPrompts is not null)
-        {
-            for (int i = speedPrompts.Count; i < qualityPrompts.Count; i++)
+            var runs = drafts.Select(_ => new List<SpeculativeStats>()).ToList();
+            var nll = drafts.Select(_ => new List<double>()).ToList();
+            for (int i = 0; i < speedPrompts.Count; i++)
+                for (int turn = 0; turn < drafts.Count; turn++)
+                {
+                    int d = (i + turn) % drafts.Count;
+                    // A fixed length for every prompt: stopping at EOS would give runs of different lengths.
+                    var result = decoders[d].GenerateAgainstBaseline(speedPrompts[i], tokens, seed + i, seed: seed + i);
+                    runs[d].Add(result.Stats);
+                    if (qualityPrompts is not null) nll[d].Add(SequenceScore.MeanNegativeLogLikelihood(target.Transformer, speedPrompts[i], result.Tokens));
+                }
+            var cells = new List<Cell>();
+            for (int d = 0; d < drafts.Count; d++)
             {
-                var result = decoder.Generate(qualityPrompts[i], tokens, seed: seed + i);
-                nll.Add(SequenceScore.MeanNegativeLogLikelihood(target.Transformer, qualityPrompts[i], result.Tokens));
+                Quality? quality = null;
+                if (qualityPrompts is not null)
+                {
+                    for (int i = speedPrompts.Count; i < qualityPrompts.Count; i++)
+                    {
+                        var result = decoders[d].Generate(qualityPrompts[i], tokens, seed: seed + i);
+                        nll[d].Add(SequenceScore.MeanNegativeLogLikelihood(target.Transformer, qualityPrompts[i], result.Tokens));
+                    }
+                    quality = Quality.From(nll[d], TargetOnly(qualityPrompts, temperature));
+                }
+                cells.Add(new Cell(task, drafts[d].Name, temperature, gamma, lenience, function, SpeculativeStats.Combine(runs[d]), quality,
+                    Median(runs[d].Select(r => r.Speedup ?? double.NaN))));
             }
-            quality = Quality.From(nll, TargetOnly(qualityPrompts, temperature));
+            return cells;
         }
-        var speedups = runs.Select(r => r.Speedup ?? double.NaN).Order().ToList();
-        double median = speedups.Count % 2 == 1 ? speedups[speedups.Count / 2] : (speedups[speedups.Count / 2 - 1] + speedups[speedups.Count / 2]) / 2;
-        return new Cell(task, draftName, temperature, gamma, lenience, function, SpeculativeStats.Combine(runs), quality, median);
+        finally
+        {
+            foreach (var decoder in decoders) decoder.Dispose();
+        }
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>The target's own samples scored by itself, per prompt (seeded as the cells are): what lossy decoding gives up from.</summary>

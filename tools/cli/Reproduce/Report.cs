@@ -74,7 +74,8 @@ internal sealed class Report(ReproduceCommand.Settings s, List<DraftEntry> draft
                       $"{s.Threads} target threads and 1 draft thread, CPU SIMD backend, f32 target weights, {s.DraftFormat.ToString().ToLowerInvariant()} draft weights. Each cell: the first {s.PromptCount} prompts of the task's held-out set, which make-prompts orders one per document before any document's second, " +
                       $"(`data/prompts/`), {s.Tokens} tokens each, seed {s.Seed}, no top-k/top-p. The speed-up is wall-clock, measured warm: each decoder first runs target-only and " +
                       "speculative decoding of its first prompt untimed until their times settle, then times every prompt in the order target-only, speculative, " +
-                      "speculative, target-only, so drifting load falls on both sides alike; a cell's speed-up is the median over its " +
+                      "speculative, target-only, so drifting load falls on both sides alike. The drafts of a setting (task, temperature, gamma) take turns " +
+                      "on each prompt, so the machine's drift over the minutes a setting takes falls on every draft alike too. A cell's speed-up is the median over its " +
                       "prompts of each prompt's ratio (the JSON also has the ratio of summed times, `speedup_pooled`), since bursts of noise on a shared " +
                       "machine slow a few runs several-fold.").AppendLine();
         md.AppendLine("alpha is the mean of beta = 1 - TVD(p, q) over the tested positions: the drafted positions whose acceptance test ran " +

@@ -90,14 +90,14 @@ internal static class ReproduceCommand
             AnsiConsole.Progress().Start(progress =>
             {
                 var bar = progress.AddTask("reproduce", maxValue: total);
+                var all = drafts.Select(d => (d.Name, loaded[d.Name].Transformer)).ToList();
                 foreach (var (task, _) in s.Tasks)
                     foreach (float temperature in new[] { 0f, 1f })
-                        foreach (var draft in drafts)
-                            foreach (int gamma in s.Gammas)
-                            {
-                                cells.Add(measure.Run(task, draft.Name, loaded[draft.Name].Transformer, prompts[task], temperature, gamma, 1f, Speculative.LenienceFunction.Linear));
-                                bar.Increment(1);
-                            }
+                        foreach (int gamma in s.Gammas)
+                        {
+                            cells.AddRange(measure.Run(task, all, prompts[task], temperature, gamma, 1f, Speculative.LenienceFunction.Linear));
+                            bar.Increment(all.Count);
+                        }
                 // Lossy SD on the first task at T = 1, where lenience changes decisions (greedy ones are one-hot).
                 // At eps = 1 every lenience function is the lossless rule, so that cell is measured once
                 // per draft and stands in each function's series.
@@ -108,7 +108,8 @@ internal static class ReproduceCommand
                         foreach (float eps in s.Lenience)
                         {
                             cells.Add(eps == 1f && lossless is not null ? lossless with { LenienceFunction = function }
-                                : measure.Run($"{lossyTask} (lossy)", draft.Name, loaded[draft.Name].Transformer, prompts[lossyTask], 1f, s.LossyGamma, eps, function, lossyPrompts));
+                                : measure.Run($"{lossyTask} (lossy)", [(draft.Name, loaded[draft.Name].Transformer)], prompts[lossyTask], 1f, s.LossyGamma, eps,
+                                    function, lossyPrompts)[0]);
                             if (eps == 1f) lossless ??= cells[^1];
                             bar.Increment(1);
                         }
