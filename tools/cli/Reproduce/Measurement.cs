@@ -12,7 +12,7 @@ namespace DistillSpec.Cli.Reproduce;
 /// the median. Quality (lossy cells only) is the target's NLL per token of the output.
 /// </summary>
 internal sealed record Cell(string Task, string Draft, float Temperature, int Gamma, float Lenience, LenienceFunction LenienceFunction,
-    SpeculativeStats Stats, Quality? Quality, double Speedup);
+    SpeculativeStats Stats, Quality? Quality, double Speedup, IReadOnlyList<double> PromptSpeedups);
 
 /// <summary>
 /// Mean target NLL per generated token over prompts, with a 95% confidence interval, and its paired
@@ -84,8 +84,9 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
                     }
                     quality = Quality.From(nll[d], TargetOnly(qualityPrompts, temperature));
                 }
+                var speedups = runs[d].Select(r => r.Speedup ?? double.NaN).ToList();
                 cells.Add(new Cell(task, drafts[d].Name, temperature, gamma, lenience, function, SpeculativeStats.Combine(runs[d]), quality,
-                    Median(runs[d].Select(r => r.Speedup ?? double.NaN))));
+                    Median(speedups), speedups));
             }
             return cells;
         }
@@ -95,7 +96,7 @@ internal sealed class Measurement(LanguageModel target, int tokens, int seed)
         }
     }
 
-    private static double Median(IEnumerable<double> values)
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
