@@ -131,6 +131,14 @@ internal static unsafe class AttentionKernel
         for (int t = 0; t < stride; t++)
         {
             float* key = k + (long)t * kvDim + g * headDim;
+            // Decoding streams the weights between layers, so the cache rows come from memory: ask
+            // for the keys a few positions ahead, and for this position's values, needed after the scores.
+            if (Sse.IsSupported)
+                for (int line = 0; line < headDim; line += 16)
+                {
+                    Sse.Prefetch0(key + 4L * kvDim + line);
+                    Sse.Prefetch1(v + (long)t * kvDim + g * headDim + line);
+                }
             int i = 0;
             for (; i + 4 <= queries; i += 4)
             {
