@@ -82,7 +82,7 @@ internal static unsafe class GemmKernel
         }
         for (o = blocksEnd; o < oEnd; o++)
             for (int r = 0; r < rows; r++)
-                y[(long)r * outDim + o] = Block1x1(x + (long)r * inDim, inDim, w, o) + (bias is null ? 0f : bias[o]);
+                y[(long)r * outDim + o] = Block1x1(x + (long)r * inDim, inDim, w, o, bias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -302,7 +302,8 @@ internal static unsafe class GemmKernel
         for (int e = 0; e < 64; e += TW.ElementsPerLine) w.Prefetch(p0, from + e);
     }
 
-    private static float Block1x1<TW>(float* x, int n, TW w, int o) where TW : struct, IWeightRows
+    // One output, its chunks summed and the bias added in Store's order.
+    private static float Block1x1<TW>(float* x, int n, TW w, int o, float* bias) where TW : struct, IWeightRows
     {
         nint p = w.Row(o);
         float s = 0f;
@@ -323,7 +324,7 @@ internal static unsafe class GemmKernel
                 part = Vector256.Sum(c);
             }
             for (; i < k1; i++) part += x[i] * w.At(p, i);
-            s = k0 == 0 ? part : part + s;
+            s = k0 > 0 ? part + s : bias is null ? part : part + bias[o];
         }
         return s;
     }

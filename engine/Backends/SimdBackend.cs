@@ -43,19 +43,19 @@ public sealed class SimdBackend : HostBackend, IBackend
     {
         _matMul.Set(D(x), rows, inDim, weight, outDim, bias is null ? null : D(bias), D(y));
         // ~16 KB of weights per chunk at least, so tiny matrices stay on one thread.
-        _pool.For(outDim, _matMul, Math.Max(1, 4096 / inDim));
+        _pool.For(outDim, _matMul, Math.Max(1, 4096 / inDim), balance: true, align: 8);
     }
 
     public void RmsNorm(Tensor x, Tensor weight, int rows, int dim, float eps, Tensor y)
     {
         _norm.Set(D(x), D(weight), null, dim, eps, D(y));
-        _pool.For(rows, _norm, Math.Max(1, 32768 / dim));
+        _pool.For(rows, _norm, Math.Max(1, 32768 / dim), balance: true);
     }
 
     public void LayerNorm(Tensor x, Tensor weight, Tensor bias, int rows, int dim, float eps, Tensor y)
     {
         _norm.Set(D(x), D(weight), D(bias), dim, eps, D(y));
-        _pool.For(rows, _norm, Math.Max(1, 32768 / dim));
+        _pool.For(rows, _norm, Math.Max(1, 32768 / dim), balance: true);
     }
 
     public void Rope(Tensor x, int rows, int heads, int headDim, int startPos, float theta)
@@ -90,11 +90,11 @@ public sealed class SimdBackend : HostBackend, IBackend
         if (rows == 1 || headDim % 16 != 0 || !System.Runtime.Intrinsics.X86.Avx.IsSupported)
         {
             _attention.Set(D(q), D(keys), D(values), startPos, heads, kvHeads, headDim, D(output));
-            _pool.For(rows * heads, _attention);
+            _pool.For(rows * heads, _attention, balance: true);
             return;
         }
         _rowsAttention.Set(D(q), D(keys), D(values), rows, startPos, heads, kvHeads, headDim, D(output));
-        _pool.For(kvHeads * _rowsAttention.Chunks, _rowsAttention);
+        _pool.For(kvHeads * _rowsAttention.Chunks, _rowsAttention, balance: true);
     }
 
     // Chunked through a stack scratch so output may alias gate or up.
