@@ -32,8 +32,8 @@ internal static unsafe class GemmKernel
         // Decode: eight weight rows in flight per step keep more memory streams and FMA chains busy.
         if (rows == 1)
             for (; o + 8 <= oEnd; o += 8)
-                if (TW.Wide) Block1x8Wide(x, inDim, w, o, bias, y, o + 16 <= oEnd);
-                else Block1x8(x, inDim, w, o, bias, y, o + 16 <= oEnd);
+                if (TW.Wide) Block1x8<TW, Lanes16, Vector512<float>>(x, inDim, w, o, bias, y, o + 16 <= oEnd);
+                else Block1x8<TW, Lanes8, Vector256<float>>(x, inDim, w, o, bias, y, o + 16 <= oEnd);
         int blocksEnd = o + (oEnd - o) / 4 * 4;
         if (o < blocksEnd)
         {
@@ -82,213 +82,115 @@ internal static unsafe class GemmKernel
         }
         for (o = blocksEnd; o < oEnd; o++)
             for (int r = 0; r < rows; r++)
-                y[(long)r * outDim + o] = Block1x1(x + (long)r * inDim, inDim, w, o, bias);
+                y[(long)r * outDim + o] = TW.Wide
+                    ? Block1x1<TW, Lanes16, Vector512<float>>(x + (long)r * inDim, inDim, w, o, bias)
+                    : Block1x1<TW, Lanes8, Vector256<float>>(x + (long)r * inDim, inDim, w, o, bias);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Rows<TW, TR>(float* xb, int k0, int k1, TW w, int o, float* bias, float* y, int outDim, bool prefetch, bool accumulate)
         where TW : struct, IWeightRows where TR : struct, IRowCount
     {
-        if (TW.Wide) Block512<TW, TR>(xb, k0, k1, w, o, bias, y, outDim, prefetch, accumulate);
-        else Block<TW, TR>(xb, k0, k1, w, o, bias, y, outDim, prefetch, accumulate);
+        if (TW.Wide) Block<TW, TR, Lanes16, Vector512<float>>(xb, k0, k1, w, o, bias, y, outDim, prefetch, accumulate);
+        else Block<TW, TR, Lanes8, Vector256<float>>(xb, k0, k1, w, o, bias, y, outDim, prefetch, accumulate);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Half(Vector512<float> c) => c.GetLower() + c.GetUpper();
 
     /// <summary>
     /// Input rows [0, TR.Count) (at most 6: 24 accumulators) against weight rows o..o+3, over
-    /// columns [k0, k1). TR is a type so the JIT compiles one kernel per row count, with the
-    /// unused accumulators gone. When prefetching, the weight rows 8 ahead are requested at the
-    /// pace these four are consumed: far enough ahead to cover memory latency.
+    /// columns [k0, k1), TL.Count lanes at a time. TR and TL are types so the JIT compiles one
+    /// kernel per row count and width, with the unused accumulators gone. When prefetching, the
+    /// weight rows 8 ahead are requested at the pace these four are consumed: far enough ahead
+    /// to cover memory latency.
     /// </summary>
     // Compiled fully optimised at once: the tier-1 recompilation (with its profile) spilled the
     // accumulators of rows 2-6 to the stack at every step, which made a 5-row pass 2.5x a
     // 1-row one instead of 1.15x.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block<TW, TR>(float* xb, int k0, int k1, TW w, int o, float* bias, float* y, int outDim, bool prefetch, bool accumulate)
-        where TW : struct, IWeightRows where TR : struct, IRowCount
+    private static void Block<TW, TR, TL, TV>(float* xb, int k0, int k1, TW w, int o, float* bias, float* y, int outDim, bool prefetch, bool accumulate)
+        where TW : struct, IWeightRows where TR : struct, IRowCount where TL : struct, ILanes<TV> where TV : struct
     {
         nint p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3), ahead = w.Row(o + 8) - p0;
         int line = TW.ElementsPerLine - 1;
-        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        Vector256<float> c40 = default, c41 = default, c42 = default, c43 = default;
-        Vector256<float> c50 = default, c51 = default, c52 = default, c53 = default;
+        TV c00 = default, c01 = default, c02 = default, c03 = default;
+        TV c10 = default, c11 = default, c12 = default, c13 = default;
+        TV c20 = default, c21 = default, c22 = default, c23 = default;
+        TV c30 = default, c31 = default, c32 = default, c33 = default;
+        TV c40 = default, c41 = default, c42 = default, c43 = default;
+        TV c50 = default, c51 = default, c52 = default, c53 = default;
         int i = k0;
-        for (; i + 8 <= k1; i += 8)
+        for (; i + TL.Count <= k1; i += TL.Count)
         {
             if (prefetch && (i & line) == 0)
             {
                 w.Prefetch(p0 + ahead, i); w.Prefetch(p1 + ahead, i); w.Prefetch(p2 + ahead, i); w.Prefetch(p3 + ahead, i);
             }
-            var b0 = w.Load(p0, i);
-            var b1 = w.Load(p1, i);
-            var b2 = w.Load(p2, i);
-            var b3 = w.Load(p3, i);
-            var a = Vector256.Load(xb + i);
-            c00 = Fma(a, b0, c00); c01 = Fma(a, b1, c01); c02 = Fma(a, b2, c02); c03 = Fma(a, b3, c03);
+            var b0 = TL.Weights(w, p0, i);
+            var b1 = TL.Weights(w, p1, i);
+            var b2 = TL.Weights(w, p2, i);
+            var b3 = TL.Weights(w, p3, i);
+            var a = TL.Load(xb + i);
+            c00 = TL.Fma(a, b0, c00); c01 = TL.Fma(a, b1, c01); c02 = TL.Fma(a, b2, c02); c03 = TL.Fma(a, b3, c03);
             if (TR.Count > 1)
             {
-                a = Vector256.Load(xb + 1 * KChunk + i);
-                c10 = Fma(a, b0, c10); c11 = Fma(a, b1, c11); c12 = Fma(a, b2, c12); c13 = Fma(a, b3, c13);
+                a = TL.Load(xb + 1 * KChunk + i);
+                c10 = TL.Fma(a, b0, c10); c11 = TL.Fma(a, b1, c11); c12 = TL.Fma(a, b2, c12); c13 = TL.Fma(a, b3, c13);
             }
             if (TR.Count > 2)
             {
-                a = Vector256.Load(xb + 2 * KChunk + i);
-                c20 = Fma(a, b0, c20); c21 = Fma(a, b1, c21); c22 = Fma(a, b2, c22); c23 = Fma(a, b3, c23);
+                a = TL.Load(xb + 2 * KChunk + i);
+                c20 = TL.Fma(a, b0, c20); c21 = TL.Fma(a, b1, c21); c22 = TL.Fma(a, b2, c22); c23 = TL.Fma(a, b3, c23);
             }
             if (TR.Count > 3)
             {
-                a = Vector256.Load(xb + 3 * KChunk + i);
-                c30 = Fma(a, b0, c30); c31 = Fma(a, b1, c31); c32 = Fma(a, b2, c32); c33 = Fma(a, b3, c33);
+                a = TL.Load(xb + 3 * KChunk + i);
+                c30 = TL.Fma(a, b0, c30); c31 = TL.Fma(a, b1, c31); c32 = TL.Fma(a, b2, c32); c33 = TL.Fma(a, b3, c33);
             }
             if (TR.Count > 4)
             {
-                a = Vector256.Load(xb + 4 * KChunk + i);
-                c40 = Fma(a, b0, c40); c41 = Fma(a, b1, c41); c42 = Fma(a, b2, c42); c43 = Fma(a, b3, c43);
+                a = TL.Load(xb + 4 * KChunk + i);
+                c40 = TL.Fma(a, b0, c40); c41 = TL.Fma(a, b1, c41); c42 = TL.Fma(a, b2, c42); c43 = TL.Fma(a, b3, c43);
             }
             if (TR.Count > 5)
             {
-                a = Vector256.Load(xb + 5 * KChunk + i);
-                c50 = Fma(a, b0, c50); c51 = Fma(a, b1, c51); c52 = Fma(a, b2, c52); c53 = Fma(a, b3, c53);
+                a = TL.Load(xb + 5 * KChunk + i);
+                c50 = TL.Fma(a, b0, c50); c51 = TL.Fma(a, b1, c51); c52 = TL.Fma(a, b2, c52); c53 = TL.Fma(a, b3, c53);
             }
         }
-        Store(y, o, bias, i, k1, xb, w, p0, p1, p2, p3, accumulate, c00, c01, c02, c03);
-        if (TR.Count > 1) Store(y + outDim, o, bias, i, k1, xb + 1 * KChunk, w, p0, p1, p2, p3, accumulate, c10, c11, c12, c13);
-        if (TR.Count > 2) Store(y + 2 * outDim, o, bias, i, k1, xb + 2 * KChunk, w, p0, p1, p2, p3, accumulate, c20, c21, c22, c23);
-        if (TR.Count > 3) Store(y + 3 * outDim, o, bias, i, k1, xb + 3 * KChunk, w, p0, p1, p2, p3, accumulate, c30, c31, c32, c33);
-        if (TR.Count > 4) Store(y + 4 * outDim, o, bias, i, k1, xb + 4 * KChunk, w, p0, p1, p2, p3, accumulate, c40, c41, c42, c43);
-        if (TR.Count > 5) Store(y + 5 * outDim, o, bias, i, k1, xb + 5 * KChunk, w, p0, p1, p2, p3, accumulate, c50, c51, c52, c53);
-    }
-
-    // Block sixteen lanes wide, for formats whose kernels are (TW.Wide).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block512<TW, TR>(float* xb, int k0, int k1, TW w, int o, float* bias, float* y, int outDim, bool prefetch, bool accumulate)
-        where TW : struct, IWeightRows where TR : struct, IRowCount
-    {
-        nint p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3), ahead = w.Row(o + 8) - p0;
-        int line = TW.ElementsPerLine - 1;
-        Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector512<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        Vector512<float> c40 = default, c41 = default, c42 = default, c43 = default;
-        Vector512<float> c50 = default, c51 = default, c52 = default, c53 = default;
-        int i = k0;
-        for (; i + 16 <= k1; i += 16)
-        {
-            if (prefetch && (i & line) == 0)
-            {
-                w.Prefetch(p0 + ahead, i); w.Prefetch(p1 + ahead, i); w.Prefetch(p2 + ahead, i); w.Prefetch(p3 + ahead, i);
-            }
-            var b0 = w.Load512(p0, i);
-            var b1 = w.Load512(p1, i);
-            var b2 = w.Load512(p2, i);
-            var b3 = w.Load512(p3, i);
-            var a = Vector512.Load(xb + i);
-            c00 = Fma(a, b0, c00); c01 = Fma(a, b1, c01); c02 = Fma(a, b2, c02); c03 = Fma(a, b3, c03);
-            if (TR.Count > 1)
-            {
-                a = Vector512.Load(xb + 1 * KChunk + i);
-                c10 = Fma(a, b0, c10); c11 = Fma(a, b1, c11); c12 = Fma(a, b2, c12); c13 = Fma(a, b3, c13);
-            }
-            if (TR.Count > 2)
-            {
-                a = Vector512.Load(xb + 2 * KChunk + i);
-                c20 = Fma(a, b0, c20); c21 = Fma(a, b1, c21); c22 = Fma(a, b2, c22); c23 = Fma(a, b3, c23);
-            }
-            if (TR.Count > 3)
-            {
-                a = Vector512.Load(xb + 3 * KChunk + i);
-                c30 = Fma(a, b0, c30); c31 = Fma(a, b1, c31); c32 = Fma(a, b2, c32); c33 = Fma(a, b3, c33);
-            }
-            if (TR.Count > 4)
-            {
-                a = Vector512.Load(xb + 4 * KChunk + i);
-                c40 = Fma(a, b0, c40); c41 = Fma(a, b1, c41); c42 = Fma(a, b2, c42); c43 = Fma(a, b3, c43);
-            }
-            if (TR.Count > 5)
-            {
-                a = Vector512.Load(xb + 5 * KChunk + i);
-                c50 = Fma(a, b0, c50); c51 = Fma(a, b1, c51); c52 = Fma(a, b2, c52); c53 = Fma(a, b3, c53);
-            }
-        }
-        Store(y, o, bias, i, k1, xb, w, p0, p1, p2, p3, accumulate, Half(c00), Half(c01), Half(c02), Half(c03));
-        if (TR.Count > 1) Store(y + outDim, o, bias, i, k1, xb + 1 * KChunk, w, p0, p1, p2, p3, accumulate, Half(c10), Half(c11), Half(c12), Half(c13));
-        if (TR.Count > 2) Store(y + 2 * outDim, o, bias, i, k1, xb + 2 * KChunk, w, p0, p1, p2, p3, accumulate, Half(c20), Half(c21), Half(c22), Half(c23));
-        if (TR.Count > 3) Store(y + 3 * outDim, o, bias, i, k1, xb + 3 * KChunk, w, p0, p1, p2, p3, accumulate, Half(c30), Half(c31), Half(c32), Half(c33));
-        if (TR.Count > 4) Store(y + 4 * outDim, o, bias, i, k1, xb + 4 * KChunk, w, p0, p1, p2, p3, accumulate, Half(c40), Half(c41), Half(c42), Half(c43));
-        if (TR.Count > 5) Store(y + 5 * outDim, o, bias, i, k1, xb + 5 * KChunk, w, p0, p1, p2, p3, accumulate, Half(c50), Half(c51), Half(c52), Half(c53));
+        Store(y, o, bias, i, k1, xb, w, p0, p1, p2, p3, accumulate, TL.Half(c00), TL.Half(c01), TL.Half(c02), TL.Half(c03));
+        if (TR.Count > 1) Store(y + outDim, o, bias, i, k1, xb + 1 * KChunk, w, p0, p1, p2, p3, accumulate, TL.Half(c10), TL.Half(c11), TL.Half(c12), TL.Half(c13));
+        if (TR.Count > 2) Store(y + 2 * outDim, o, bias, i, k1, xb + 2 * KChunk, w, p0, p1, p2, p3, accumulate, TL.Half(c20), TL.Half(c21), TL.Half(c22), TL.Half(c23));
+        if (TR.Count > 3) Store(y + 3 * outDim, o, bias, i, k1, xb + 3 * KChunk, w, p0, p1, p2, p3, accumulate, TL.Half(c30), TL.Half(c31), TL.Half(c32), TL.Half(c33));
+        if (TR.Count > 4) Store(y + 4 * outDim, o, bias, i, k1, xb + 4 * KChunk, w, p0, p1, p2, p3, accumulate, TL.Half(c40), TL.Half(c41), TL.Half(c42), TL.Half(c43));
+        if (TR.Count > 5) Store(y + 5 * outDim, o, bias, i, k1, xb + 5 * KChunk, w, p0, p1, p2, p3, accumulate, TL.Half(c50), TL.Half(c51), TL.Half(c52), TL.Half(c53));
     }
 
     // Fully optimised at once, for the reason given at Block.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block1x8<TW>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch) where TW : struct, IWeightRows
+    private static void Block1x8<TW, TL, TV>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch)
+        where TW : struct, IWeightRows where TL : struct, ILanes<TV> where TV : struct
     {
         nint p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3);
         nint p4 = w.Row(o + 4), p5 = w.Row(o + 5), p6 = w.Row(o + 6), p7 = w.Row(o + 7);
         for (int k0 = 0; k0 < n; k0 += KChunk)
         {
             int k1 = Math.Min(n, k0 + KChunk), i = k0;
-            Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-            Vector256<float> c4 = default, c5 = default, c6 = default, c7 = default;
-            for (; i + 8 <= k1; i += 8)
-            {
-                if (prefetch) RequestNext(w, p0, n, i);
-                var a = Vector256.Load(x + i);
-                c0 = Fma(a, w.Load(p0, i), c0);
-                c1 = Fma(a, w.Load(p1, i), c1);
-                c2 = Fma(a, w.Load(p2, i), c2);
-                c3 = Fma(a, w.Load(p3, i), c3);
-                c4 = Fma(a, w.Load(p4, i), c4);
-                c5 = Fma(a, w.Load(p5, i), c5);
-                c6 = Fma(a, w.Load(p6, i), c6);
-                c7 = Fma(a, w.Load(p7, i), c7);
-            }
-            Store(y, o, k0 == 0 ? bias : null, i, k1, x, w, p0, p1, p2, p3, k0 > 0, c0, c1, c2, c3);
-            Store(y, o + 4, k0 == 0 ? bias : null, i, k1, x, w, p4, p5, p6, p7, k0 > 0, c4, c5, c6, c7);
-        }
-    }
-
-    // Block1x8 sixteen lanes wide, for formats whose kernels are (TW.Wide).
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block1x8Wide<TW>(float* x, int n, TW w, int o, float* bias, float* y, bool prefetch) where TW : struct, IWeightRows
-    {
-        nint p0 = w.Row(o), p1 = w.Row(o + 1), p2 = w.Row(o + 2), p3 = w.Row(o + 3);
-        nint p4 = w.Row(o + 4), p5 = w.Row(o + 5), p6 = w.Row(o + 6), p7 = w.Row(o + 7);
-        for (int k0 = 0; k0 < n; k0 += KChunk)
-        {
-            int k1 = Math.Min(n, k0 + KChunk), i = k0;
-            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-            Vector512<float> c4 = default, c5 = default, c6 = default, c7 = default;
-            for (; i + 16 <= k1; i += 16)
+            TV c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+            for (; i + TL.Count <= k1; i += TL.Count)
             {
                 if (prefetch)
-                {
-                    RequestNext(w, p0, n, i);
-                    RequestNext(w, p0, n, i + 8);
-                }
-                var a = Vector512.Load(x + i);
-                c0 = Fma(a, w.Load512(p0, i), c0);
-                c1 = Fma(a, w.Load512(p1, i), c1);
-                c2 = Fma(a, w.Load512(p2, i), c2);
-                c3 = Fma(a, w.Load512(p3, i), c3);
-                c4 = Fma(a, w.Load512(p4, i), c4);
-                c5 = Fma(a, w.Load512(p5, i), c5);
-                c6 = Fma(a, w.Load512(p6, i), c6);
-                c7 = Fma(a, w.Load512(p7, i), c7);
+                    for (int part = 0; part < TL.Count; part += 8) RequestNext(w, p0, n, i + part);
+                var a = TL.Load(x + i);
+                c0 = TL.Fma(a, TL.Weights(w, p0, i), c0);
+                c1 = TL.Fma(a, TL.Weights(w, p1, i), c1);
+                c2 = TL.Fma(a, TL.Weights(w, p2, i), c2);
+                c3 = TL.Fma(a, TL.Weights(w, p3, i), c3);
+                c4 = TL.Fma(a, TL.Weights(w, p4, i), c4);
+                c5 = TL.Fma(a, TL.Weights(w, p5, i), c5);
+                c6 = TL.Fma(a, TL.Weights(w, p6, i), c6);
+                c7 = TL.Fma(a, TL.Weights(w, p7, i), c7);
             }
-            Store(y, o, k0 == 0 ? bias : null, i, k1, x, w, p0, p1, p2, p3, k0 > 0, Half(c0), Half(c1), Half(c2), Half(c3));
-            Store(y, o + 4, k0 == 0 ? bias : null, i, k1, x, w, p4, p5, p6, p7, k0 > 0, Half(c4), Half(c5), Half(c6), Half(c7));
+            Store(y, o, k0 == 0 ? bias : null, i, k1, x, w, p0, p1, p2, p3, k0 > 0, TL.Half(c0), TL.Half(c1), TL.Half(c2), TL.Half(c3));
+            Store(y, o + 4, k0 == 0 ? bias : null, i, k1, x, w, p4, p5, p6, p7, k0 > 0, TL.Half(c4), TL.Half(c5), TL.Half(c6), TL.Half(c7));
         }
     }
 
@@ -303,26 +205,17 @@ internal static unsafe class GemmKernel
     }
 
     // One output, its chunks summed and the bias added in Store's order.
-    private static float Block1x1<TW>(float* x, int n, TW w, int o, float* bias) where TW : struct, IWeightRows
+    private static float Block1x1<TW, TL, TV>(float* x, int n, TW w, int o, float* bias)
+        where TW : struct, IWeightRows where TL : struct, ILanes<TV> where TV : struct
     {
         nint p = w.Row(o);
         float s = 0f;
         for (int k0 = 0; k0 < n; k0 += KChunk)
         {
             int k1 = Math.Min(n, k0 + KChunk), i = k0;
-            Vector256<float> c = default;
-            float part;
-            if (TW.Wide)
-            {
-                Vector512<float> c16 = default;
-                for (; i + 16 <= k1; i += 16) c16 = Fma(Vector512.Load(x + i), w.Load512(p, i), c16);
-                part = Vector256.Sum(Half(c16));
-            }
-            else
-            {
-                for (; i + 8 <= k1; i += 8) c = Fma(Vector256.Load(x + i), w.Load(p, i), c);
-                part = Vector256.Sum(c);
-            }
+            TV c = default;
+            for (; i + TL.Count <= k1; i += TL.Count) c = TL.Fma(TL.Load(x + i), TL.Weights(w, p, i), c);
+            float part = Vector256.Sum(TL.Half(c));
             for (; i < k1; i++) part += x[i] * w.At(p, i);
             s = k0 > 0 ? part + s : bias is null ? part : part + bias[o];
         }
@@ -367,3 +260,54 @@ internal struct Three : IRowCount { public static int Count => 3; }
 internal struct Four : IRowCount { public static int Count => 4; }
 internal struct Five : IRowCount { public static int Count => 5; }
 internal struct Six : IRowCount { public static int Count => 6; }
+
+/// <summary>
+/// The vector width a GemmKernel kernel runs at, as a type the JIT specialises on: loads, FMAs,
+/// weights read through IWeightRows, and the fold to 8 lanes before a horizontal sum.
+/// </summary>
+internal unsafe interface ILanes<TV> where TV : struct
+{
+    static abstract int Count { get; }
+
+    static abstract TV Load(float* x);
+
+    static abstract TV Fma(TV a, TV b, TV c);
+
+    static abstract TV Weights<TW>(TW w, nint row, int i) where TW : struct, IWeightRows;
+
+    static abstract Vector256<float> Half(TV c);
+}
+
+internal unsafe struct Lanes8 : ILanes<Vector256<float>>
+{
+    public static int Count => 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load(float* x) => Vector256.Load(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Weights<TW>(TW w, nint row, int i) where TW : struct, IWeightRows => w.Load(row, i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Half(Vector256<float> c) => c;
+}
+
+internal unsafe struct Lanes16 : ILanes<Vector512<float>>
+{
+    public static int Count => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load(float* x) => Vector512.Load(x);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.FusedMultiplyAdd(a, b, c);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Weights<TW>(TW w, nint row, int i) where TW : struct, IWeightRows => w.Load512(row, i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Half(Vector512<float> c) => c.GetLower() + c.GetUpper();
+}
