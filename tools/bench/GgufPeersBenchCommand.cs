@@ -124,7 +124,7 @@ internal static class GgufPeersBenchCommand
     private static bool NodeReady(string script, List<string> skipped)
     {
         if (File.Exists(Path.Combine(Path.GetDirectoryName(script)!, "node_modules", "node-llama-cpp", "package.json"))) return true;
-        skipped.Add("node-llama-cpp: not installed; run `npm ci` in tools/bench/node");
+        skipped.Add("node-llama-cpp: not installed; run `npm install` in tools/bench/node (npm 11's `npm ci` rejects the lockfile: it lacks other platforms' optional packages)");
         return false;
     }
 
