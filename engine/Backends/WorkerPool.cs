@@ -32,7 +32,7 @@ internal sealed class WorkerPool : IDisposable
     private readonly SemaphoreSlim[] _wake;
     private readonly int[] _sleeping, _tickets, _joined;
     private RangeJob? _job;
-    private int _count, _parts, _chunks, _align, _next, _remaining, _round;
+    private int _count, _chunks, _align, _next, _remaining, _round;
     private Exception? _failure;
     private volatile bool _stopping;
     private bool _balance;
@@ -78,7 +78,6 @@ internal sealed class WorkerPool : IDisposable
         int chunks = balance ? Math.Clamp(count / Math.Max(1, minChunk), parts, parts * ChunksPerThread) : parts;
         _job = job;
         _count = count;
-        _parts = parts;
         _chunks = chunks;
         _align = Math.Max(1, align);
         _balance = balance;

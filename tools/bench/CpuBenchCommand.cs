@@ -184,13 +184,7 @@ internal static class CpuBenchCommand
                 if (i >= 2) (n == 1 ? steps : verifies).Add(clock.Elapsed.TotalMilliseconds);
             }
         }
-        return (Median(steps), Median(verifies));
-    }
-
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
+        return (Median.Of(steps), Median.Of(verifies));
     }
 
     private const int TrainBatch = 4, TrainSeqLen = 128;

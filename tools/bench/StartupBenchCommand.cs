@@ -59,7 +59,7 @@ internal static class StartupBenchCommand
                 ours.Add(Time(published, c.Arguments));
                 dotnet.Add(Time("dotnet", $"{dll} {c.Arguments}"));
             }
-            rows.Add(new Row(c.Name, Median(ours), Median(dotnet)));
+            rows.Add(new Row(c.Name, Median.Of(ours), Median.Of(dotnet)));
         }
         const string decodeArguments = "generate -m weights/target -p def -n 256 --temp 0 -t 1 --device cpu";
         var oursDecode = new List<double>();
@@ -69,7 +69,7 @@ internal static class StartupBenchCommand
             oursDecode.Add(DecodeRate(published, decodeArguments));
             dotnetDecode.Add(DecodeRate("dotnet", $"{dll} {decodeArguments}"));
         }
-        var decode = new Decode(Median(oursDecode), Median(dotnetDecode));
+        var decode = new Decode(Median.Of(oursDecode), Median.Of(dotnetDecode));
 
         var table = new Table().Title($"dspec start-up, median of {runs} runs each");
         foreach (var column in new[] { "command", "published (ms)", "dotnet dspec.dll (ms)", "dll / published" }) table.AddColumn(column);
@@ -90,11 +90,5 @@ internal static class StartupBenchCommand
         var line = ChildProcess.Run(program, arguments).Stderr.Split('\n').Single(l => l.StartsWith("decode:", StringComparison.Ordinal));
         var words = line.Split(' ');
         return double.Parse(words[Array.IndexOf(words, "tokens/s") - 1], System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    private static double Median(List<double> xs)
-    {
-        var sorted = xs.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -19,9 +19,10 @@ internal sealed class Report(ReproduceCommand.Settings s, List<DraftEntry> draft
     private IEnumerable<Cell> Lossless(string task, string draft, float t) =>
         cells.Where(c => c.Task == task && c.Draft == draft && c.Temperature == t && c.Lenience == 1f);
 
-    private double BestSpeedup(string task, string draft, float t) => Lossless(task, draft, t).Max(c => c.Speedup);
-
+    // The draft's cell at its best gamma.
     private Cell Best(string task, string draft, float t) => Lossless(task, draft, t).MaxBy(c => c.Speedup)!;
+
+    private double BestSpeedup(string task, string draft, float t) => Best(task, draft, t).Speedup;
 
     // Paired: each prompt's speed-up with the draft over its speed-up with the plain draft (each at its
     // best gamma), median over prompts. Both were measured on the same prompt a few seconds apart, so
