@@ -17,6 +17,10 @@ public class VerificationExactnessTests
         // columns leave partial blocks of eight and of four.
         { WeightFormat.F32, 1536, 37 }, { WeightFormat.F32, 520, 64 }, { WeightFormat.F32, 512, 12 },
         { WeightFormat.BF16, 1536, 37 }, { WeightFormat.BF16, 520, 64 }, { WeightFormat.BF16, 72, 9 },
+        // Block formats: up to 6 rows take one kernel, more take another (unpacked weight tiles);
+        // 896 and 864 are even and odd counts of 32-blocks, 19 outputs leave a partial tile.
+        { WeightFormat.Q8_0, 896, 19 }, { WeightFormat.Q8_0, 864, 40 }, { WeightFormat.Q4_0, 896, 19 }, { WeightFormat.Q4_0, 864, 17 },
+        { WeightFormat.Q4_K, 512, 19 }, { WeightFormat.Q6_K, 768, 9 },
     };
 
     [Theory, MemberData(nameof(Cases))]
@@ -29,7 +33,7 @@ public class VerificationExactnessTests
             using var backend = new SimdBackend(threads);
             using var w = backend.UploadMatrix(Random(inDim * outDim), outDim, inDim, format);
             using var bias = backend.Upload(Random(outDim));
-            foreach (int rows in new[] { 2, 5, 6, 9 })
+            foreach (int rows in new[] { 2, 5, 6, 9, 13 })
             {
                 float[] x = Random(rows * inDim);
                 using var xs = backend.Upload(x);

@@ -13,7 +13,7 @@ namespace DistillSpec.Backends;
 /// </summary>
 internal static unsafe class BlockGemm
 {
-    /// <summary>Runs on `path`; throws if this CPU lacks it. Rows past 6 go four at a time, then the last 1-6 together.</summary>
+    /// <summary>Runs on `path`; throws if this CPU lacks it. Rows past 6 go six at a time, then the last 1-6 together.</summary>
     public static void Run(IntDotPath path, WeightFormat format, ActivationBlocks a, byte* w, int rowBytes, int oStart, int oEnd,
         float* bias, float* y, int outDim)
     {
@@ -21,7 +21,7 @@ internal static unsafe class BlockGemm
         {
             case IntDotPath.Scalar: BlockGemmScalar.Run(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case IntDotPath.Avx2: Run<Avx2Dot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
-            case IntDotPath.AvxVnni: Run<VnniDot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case IntDotPath.AvxVnni: RunVnni(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case IntDotPath.Avx512: RunWide(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             default: throw new ArgumentOutOfRangeException(nameof(path), path, "unknown integer dot path");
         }
@@ -56,6 +56,23 @@ internal static unsafe class BlockGemm
         }
     }
 
+    // Q8_0 / Q4_0 on AVX-VNNI with AVX-512: Block32Wide for up to 6 rows (decode, verification),
+    // Block32Vnni's tiles beyond (prompts). Both produce the same f32 operations in the same order,
+    // so a row's output does not depend on how many rows came with it.
+    private static void RunVnni(WeightFormat format, ActivationBlocks a, byte* w, int rowBytes, int oStart, int oEnd, float* bias, float* y, int outDim)
+    {
+        if (!VnniDot.IsSupported) throw new PlatformNotSupportedException("this CPU cannot run the AVX-VNNI block kernels");
+        bool wide = Block32Vnni<Q8_0Block>.IsSupported && Block32Wide<Q8_0Block>.IsSupported;
+        switch (format)
+        {
+            case WeightFormat.Q8_0 when wide && a.Rows > PassRows: Block32Vnni<Q8_0Block>.RunTiled(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q4_0 when wide && a.Rows > PassRows: Block32Vnni<Q4_0Block>.RunTiled(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q8_0 when wide: Rows<Block32Wide<Q8_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q4_0 when wide: Rows<Block32Wide<Q4_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            default: Run<VnniDot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+        }
+    }
+
     private static void RunWide(WeightFormat format, ActivationBlocks a, byte* w, int rowBytes, int oStart, int oEnd, float* bias, float* y, int outDim)
     {
         if (!Block32Wide<Q8_0Block>.IsSupported) throw new PlatformNotSupportedException("this CPU cannot run the AVX-512BW block kernels");
@@ -74,8 +91,8 @@ internal static unsafe class BlockGemm
         where TK : struct, IBlockKernel
     {
         int r = 0, rows = a.Rows;
-        for (; rows - r > 6; r += 4) TK.Run<Four>(a, r, w, rowBytes, oStart, oEnd, bias, y, outDim);
-        switch (rows - r)
+        for (; rows - r > PassRows; r += GroupRows(rows - r)) TK.Run<Six>(a, r, w, rowBytes, oStart, oEnd, bias, y, outDim);
+        switch (GroupRows(rows - r))
         {
             case 1: TK.Run<One>(a, r, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case 2: TK.Run<Two>(a, r, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
@@ -85,6 +102,12 @@ internal static unsafe class BlockGemm
             case 6: TK.Run<Six>(a, r, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
         }
     }
+
+    /// <summary>The most input rows one kernel call takes (a verification pass of gamma + 1 &lt;= 6 rows is one call); more make a prompt.</summary>
+    public const int PassRows = 6;
+
+    /// <summary>How many of the `remaining` input rows one kernel call takes.</summary>
+    public static int GroupRows(int remaining) => Math.Min(remaining, PassRows);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.FusedMultiplyAdd(a, b, c);

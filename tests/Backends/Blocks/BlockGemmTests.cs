@@ -24,9 +24,10 @@ public unsafe class BlockGemmTests
     {
         var path = Enum.Parse<IntDotPath>(pathName);
         int block = BlockFormats.BlockWeights(format);
-        // rows 1-6 in one pass, 7 and 9 through the four-row passes; columns past one block.
+        // rows 1-6 in one pass, 7, 9 and 13 in groups of six (on AVX-VNNI with AVX-512, from unpacked
+        // tiles of 8 outputs, 11 leaving a partial one); columns past one block.
         // 35 and 33 blocks: scales widened 16 at a time, then one by one, then an odd last block.
-        foreach (var (rows, inDim, outDim) in new[] { (1, 2 * block, 9), (2, block, 5), (5, 3 * block, 7), (6, block, 3), (7, 2 * block, 4), (9, block, 6),
+        foreach (var (rows, inDim, outDim) in new[] { (1, 2 * block, 9), (2, block, 5), (5, 3 * block, 7), (6, block, 3), (7, 2 * block, 4), (9, block, 6), (13, 3 * block, 11),
                      (1, 35 * block, 3), (5, 33 * block, 2) })
         {
             var random = new Random(rows * 31 + inDim);
