@@ -12,7 +12,7 @@ internal static class CpuWeights
             WeightFormat.F32 => new CpuTensor(data.ToArray()),
             WeightFormat.BF16 => new Bf16Tensor(data, rows, cols),
             WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K =>
-                BlockTensor.Quantize(data, rows, cols, WeightFormats.ForRow(format, cols)),
+                Blocks(WeightFormats.ForRow(format, cols), rows, cols, BlockFormats.Quantize(WeightFormats.ForRow(format, cols), data, cols)),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
         };
     }
@@ -22,8 +22,14 @@ internal static class CpuWeights
     {
         WeightFormat.F32 => new CpuTensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(stored).ToArray()),
         WeightFormat.BF16 => new Bf16Tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(stored).ToArray(), rows, cols),
-        _ => new BlockTensor(format, rows, cols, stored),
+        _ => Blocks(format, rows, cols, stored),
     };
+
+    // Block formats the interleaved kernels take are interleaved where this CPU runs them.
+    private static Tensor Blocks(WeightFormat format, int rows, int cols, byte[] stored) =>
+        InterleavedBlocks.IsSupported && InterleavedBlocks.Takes(format)
+            ? new InterleavedBlocks(format, rows, cols, stored)
+            : new BlockTensor(format, rows, cols, stored);
 
     /// <summary>destination (cols) = row `row` of a weight matrix, expanded to f32.</summary>
     public static void Row(Tensor matrix, int row, int cols, Span<float> destination)
@@ -33,6 +39,7 @@ internal static class CpuWeights
             case CpuTensor f: f.Data.AsSpan(row * cols, cols).CopyTo(destination); break;
             case Bf16Tensor h: h.DequantizeRow(row, destination); break;
             case BlockTensor b: b.DequantizeRow(row, destination); break;
+            case InterleavedBlocks b: b.DequantizeRow(row, destination); break;
             default: throw new ArgumentException($"weights of type {matrix.GetType().Name} are not host memory");
         }
     }

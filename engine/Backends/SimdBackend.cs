@@ -198,6 +198,8 @@ public sealed class SimdBackend : HostBackend, IBackend
             (_x, _rows, _inDim, _w, _outDim, _bias, _y) = (x, rows, inDim, w, outDim, bias, y);
             if (w is BlockTensor b)
                 fixed (float* xs = x) _activations.Quantize(xs, rows, inDim, BlockFormats.BlockWeights(b.Format) == 256 ? 256 : 32);
+            else if (w is InterleavedBlocks)
+                fixed (float* xs = x) _activations.Quantize(xs, rows, inDim, 32);
         }
 
         public override unsafe void Run(int start, int end, int worker)
@@ -215,6 +217,9 @@ public sealed class SimdBackend : HostBackend, IBackend
                         break;
                     case BlockTensor blocks:
                         fixed (byte* w = blocks.Blocks) BlockGemm.Run(BlockPath, blocks.Format, _activations, w, blocks.RowBytes, start, end, bias, y, _outDim);
+                        break;
+                    case InterleavedBlocks blocks:
+                        fixed (byte* w = blocks.Bytes) InterleavedGemm.Run(_activations, blocks, w, start, end, bias, y, _outDim);
                         break;
                     default:
                         throw new ArgumentException($"weights of type {_w?.GetType().Name} are not host memory");

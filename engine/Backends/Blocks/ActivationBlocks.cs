@@ -13,7 +13,8 @@ namespace DistillSpec.Backends;
 internal sealed unsafe class ActivationBlocks
 {
     private sbyte[] _quants = [];
-    private byte[] _unsigned = [];
+    private sbyte[] _groupedQuants = [];
+    private int[] _groupedSums = [];
     private float[] _scales = [];
     private short[] _sums = [];
     private float[] _laneScales = [];
@@ -26,12 +27,12 @@ internal sealed unsafe class ActivationBlocks
     // (rows, cols) int8; (rows, cols / BlockSize) f32 scales; (rows, cols / 16) sums of 16 quants.
     public sbyte* Quants => (sbyte*)Unsafe.AsPointer(ref _quants[0]);
 
-    // With 32-blocks and more than 6 rows (a prompt), for Block32Vnni: the quants plus 128, as bytes
-    // (its dot product takes one unsigned side), and each block's scale repeated for its eight lanes,
-    // both grouped: the rows of one kernel call (BlockGemm.GroupRows) interleaved by pairs of blocks,
-    // so that one pointer and constant offsets reach every row (see Grouped).
-    public byte* Unsigned => (byte*)Unsafe.AsPointer(ref _unsigned[0]);
+    // With 32-blocks, for InterleavedGemm: quants, scales and each block's sum of quants, grouped
+    // as the kernel's calls take the rows (BlockGemm.GroupRows): block b of every row of a group,
+    // then block b + 1, so that one pointer and constant offsets reach every row (see Grouped).
+    public sbyte* GroupedQuants => (sbyte*)Unsafe.AsPointer(ref _groupedQuants[0]);
     public float* GroupedScales => (float*)Unsafe.AsPointer(ref _groupedScales[0]);
+    public int* GroupedSums => (int*)Unsafe.AsPointer(ref _groupedSums[0]);
     public float* Scales => (float*)Unsafe.AsPointer(ref _scales[0]);
     public short* Sums => (short*)Unsafe.AsPointer(ref _sums[0]);
 
@@ -46,11 +47,12 @@ internal sealed unsafe class ActivationBlocks
         if (_quants.Length < length)
         {
             _quants = GC.AllocateArray<sbyte>(length, pinned: true);
-            _unsigned = GC.AllocateArray<byte>(length, pinned: true);
+            _groupedQuants = GC.AllocateArray<sbyte>(length, pinned: true);
+            _groupedSums = GC.AllocateArray<int>(length / 32, pinned: true);
             _scales = GC.AllocateArray<float>(length / 32, pinned: true);
             _sums = GC.AllocateArray<short>(length / 16, pinned: true);
             _laneScales = GC.AllocateArray<float>(length / 4, pinned: true);
-            _groupedScales = GC.AllocateArray<float>(length / 4, pinned: true);
+            _groupedScales = GC.AllocateArray<float>(length / 32, pinned: true);
         }
         (Rows, Cols, BlockSize) = (rows, cols, blockSize);
         sbyte* q = Quants;
@@ -89,7 +91,7 @@ internal sealed unsafe class ActivationBlocks
         {
             float* lanes = LaneScales;
             for (int b = 0; b < length / 32; b++) Vector256.Create(scales[b]).Store(lanes + 8L * b);
-            if (rows > BlockGemm.PassRows) Group(rows, cols);
+            Group(rows, cols);
             return;
         }
         short* sums = Sums;
@@ -101,17 +103,8 @@ internal sealed unsafe class ActivationBlocks
         }
     }
 
-    /// <summary>
-    /// Where block b of row r0 + r sits in the grouped arrays, in units of 32 bytes (Unsigned) or
-    /// 8 floats (GroupedScales), for a group of `count` rows starting at r0 with `blocks` blocks a
-    /// row: pair p of every row, then the next pair; an odd last block after all the pairs.
-    /// </summary>
-    public static long Grouped(int r0, int r, int b, int count, int blocks)
-    {
-        long start = (long)r0 * blocks;
-        int pairs = blocks / 2;
-        return b < 2 * pairs ? start + 2L * (b / 2) * count + 2 * r + b % 2 : start + 2L * pairs * count + r;
-    }
+    /// <summary>Where block b of row r0 + r sits in the grouped arrays (in blocks), for a group of `count` rows starting at r0.</summary>
+    public static long Grouped(int r0, int r, int b, int count, int blocks) => (long)r0 * blocks + (long)b * count + r;
 
     private void Group(int rows, int cols)
     {
@@ -125,10 +118,18 @@ internal sealed unsafe class ActivationBlocks
                 for (int b = 0; b < blocks; b++)
                 {
                     long at = Grouped(r0, r, b, count, blocks), from = (long)(r0 + r) * blocks + b;
-                    (Vector256.Load((byte*)q + 32 * from) ^ Vector256.Create((byte)0x80)).Store(Unsigned + 32 * at);
-                    Vector256.Create(scales[from]).Store(GroupedScales + 8 * at);
+                    var quants = Vector256.Load(q + 32 * from);
+                    quants.Store(GroupedQuants + 32 * at);
+                    GroupedScales[at] = scales[from];
+                    GroupedSums[at] = BlockSum(quants);
                 }
         }
+    }
+
+    private static int BlockSum(Vector256<sbyte> quants)
+    {
+        var (low, high) = Vector256.Widen(quants);
+        return Vector256.Sum(Vector256.WidenLower(low + high) + Vector256.WidenUpper(low + high));
     }
 
     private static float HorizontalMax(Vector256<float> v)

@@ -21,7 +21,7 @@ internal static unsafe class BlockGemm
         {
             case IntDotPath.Scalar: BlockGemmScalar.Run(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case IntDotPath.Avx2: Run<Avx2Dot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
-            case IntDotPath.AvxVnni: RunVnni(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case IntDotPath.AvxVnni: Run<VnniDot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case IntDotPath.Avx512: RunWide(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             default: throw new ArgumentOutOfRangeException(nameof(path), path, "unknown integer dot path");
         }
@@ -53,23 +53,6 @@ internal static unsafe class BlockGemm
             case WeightFormat.Q5_K: Rows<SuperBlock<Q5KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: Rows<SuperBlock<Q6KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             default: throw new ArgumentOutOfRangeException(nameof(format), format, "not a block format");
-        }
-    }
-
-    // Q8_0 / Q4_0 on AVX-VNNI with AVX-512: Block32Wide for up to 6 rows (decode, verification),
-    // Block32Vnni's tiles beyond (prompts). Both produce the same f32 operations in the same order,
-    // so a row's output does not depend on how many rows came with it.
-    private static void RunVnni(WeightFormat format, ActivationBlocks a, byte* w, int rowBytes, int oStart, int oEnd, float* bias, float* y, int outDim)
-    {
-        if (!VnniDot.IsSupported) throw new PlatformNotSupportedException("this CPU cannot run the AVX-VNNI block kernels");
-        bool wide = Block32Vnni<Q8_0Block>.IsSupported && Block32Wide<Q8_0Block>.IsSupported;
-        switch (format)
-        {
-            case WeightFormat.Q8_0 when wide && a.Rows > PassRows: Block32Vnni<Q8_0Block>.RunTiled(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
-            case WeightFormat.Q4_0 when wide && a.Rows > PassRows: Block32Vnni<Q4_0Block>.RunTiled(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
-            case WeightFormat.Q8_0 when wide: Rows<Block32Wide<Q8_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
-            case WeightFormat.Q4_0 when wide: Rows<Block32Wide<Q4_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
-            default: Run<VnniDot>(format, a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
         }
     }
 
