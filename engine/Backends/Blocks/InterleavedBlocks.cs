@@ -6,7 +6,7 @@ namespace DistillSpec.Backends;
 /// A Q8_0 or Q4_0 matrix with every 8 consecutive output rows interleaved block by block, the
 /// layout InterleavedGemm reads: for block b of the 8 rows, their 8 f16 scales (16 bytes), then
 /// their quant bytes in 32-byte chunks, chunk c holding bytes 4c..4c+3 of each row in turn. One
-/// vpdpbusd of a chunk with four broadcast activations then adds to 8 lanes that are 8 outputs,
+/// vpdpbusd (or vpmaddubsw) of a chunk with four broadcast activations then adds to 8 lanes that are 8 outputs,
 /// so a block's f32 scaling costs three instructions per 8 outputs instead of per output. Q8_0
 /// quants are stored plus 128 (unsigned, as vpdpbusd's unsigned side); Q4_0 chunks are the
 /// stored nibble bytes, whose low halves are weights 4c.. and high halves 16 + 4c.. of the block.
@@ -17,8 +17,8 @@ internal sealed class InterleavedBlocks : Tensor
 {
     public const int Outputs = 8;
 
-    /// <summary>AVX-VNNI, which InterleavedGemm is built on.</summary>
-    public static bool IsSupported => AvxVnni.IsSupported;
+    /// <summary>AVX2 (AVX-VNNI where present), which InterleavedGemm is built on.</summary>
+    public static bool IsSupported => Avx2.IsSupported;
 
     public static bool Takes(WeightFormat format) => format is WeightFormat.Q8_0 or WeightFormat.Q4_0;
 

@@ -5,32 +5,59 @@ using System.Runtime.Intrinsics.X86;
 namespace DistillSpec.Backends;
 
 /// <summary>
-/// y = x W^T + b for W in InterleavedBlocks, on AVX-VNNI: per block of 8 outputs and input row,
-/// eight vpdpbusd of the unsigned weight chunks with the row's quants four at a time broadcast
-/// (the int32 lanes are then the 8 outputs' dot products), seeded with the block's correction
-/// (Q8_0: -128 * sum of the row's quants, undoing the stored +128; Q4_0: -8 * sum, ggml's offset),
-/// then one convert and one FMA by d_w * d_x. Up to six input rows share each weight chunk.
-/// Every row count runs the same arithmetic, so a verification pass equals its one-row passes.
+/// y = x W^T + b for W in InterleavedBlocks: per block of 8 outputs and input row, the 8 chunks
+/// of 4 weights per output are multiplied with the row's quants four at a time broadcast, so the
+/// int32 lanes are the 8 outputs' dot products; then one convert and one FMA by d_w * d_x.
+/// On AVX-VNNI a chunk is one vpdpbusd, seeded with the block's correction (Q8_0: -128 * sum of
+/// the row's quants, undoing the stored +128; Q4_0: -8 * sum, ggml's offset). On AVX2 a Q4_0
+/// chunk is one vpmaddubsw whose int16 sums stay exact over a block (8 * 2 * 15 * 127 &lt; 2^15),
+/// widened once per block; a Q8_0 chunk is vpmaddubsw of |w| with x carrying w's sign, widened
+/// by vpmaddwd (two products already fill int16). Both paths give the same integers, so the
+/// same outputs. Up to six input rows share each weight chunk, and every row count runs the same
+/// arithmetic, so a verification pass equals its one-row passes.
 /// Output rows past the last group of 8 run BlockGemm's kernels on ggml's layout.
 /// </summary>
 internal static unsafe class InterleavedGemm
 {
-    public static void Run(ActivationBlocks a, InterleavedBlocks w, byte* bytes, int oStart, int oEnd, float* bias, float* y, int outDim)
+    /// <summary>AVX-VNNI where the CPU has it, else AVX2.</summary>
+    public static IntDotPath Best => AvxVnni.IsSupported ? IntDotPath.AvxVnni : IntDotPath.Avx2;
+
+    public static bool IsSupported(IntDotPath path) => path switch
     {
+        IntDotPath.AvxVnni => AvxVnni.IsSupported,
+        IntDotPath.Avx2 => Avx2.IsSupported,
+        _ => false,
+    };
+
+    public static void Run(ActivationBlocks a, InterleavedBlocks w, byte* bytes, int oStart, int oEnd, float* bias, float* y, int outDim) =>
+        Run(Best, a, w, bytes, oStart, oEnd, bias, y, outDim);
+
+    /// <summary>Runs on `path` (AvxVnni or Avx2); throws if this CPU lacks it.</summary>
+    public static void Run(IntDotPath path, ActivationBlocks a, InterleavedBlocks w, byte* bytes, int oStart, int oEnd, float* bias, float* y, int outDim)
+    {
+        if (path is not (IntDotPath.AvxVnni or IntDotPath.Avx2))
+            throw new ArgumentOutOfRangeException(nameof(path), path, "the interleaved kernels run on AvxVnni or Avx2");
+        if (!IsSupported(path)) throw new PlatformNotSupportedException($"this CPU cannot run the {path} interleaved kernels");
         if (oStart % InterleavedBlocks.Outputs != 0)
             throw new ArgumentException($"output range must start on a group of {InterleavedBlocks.Outputs}, got {oStart}", nameof(oStart));
         int grouped = w.Groups * InterleavedBlocks.Outputs, g0 = oStart / InterleavedBlocks.Outputs, g1 = Math.Min(oEnd, grouped) / InterleavedBlocks.Outputs;
         if (g1 > g0)
         {
-            if (w.Format == WeightFormat.Q8_0) Rows<Q8Chunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
-            else Rows<Q4Chunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
+            bool q8 = w.Format == WeightFormat.Q8_0;
+            if (path == IntDotPath.AvxVnni)
+            {
+                if (q8) Rows<VnniQ8>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
+                else Rows<VnniQ4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
+            }
+            else if (q8) Rows<Avx2Q8>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
+            else Rows<Avx2Q4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
         }
         if (oEnd > grouped)
             BlockGemm.Run(BlockGemm.Best, w.Format, a, bytes, w.RowBytes, Math.Max(oStart, grouped), oEnd, bias, y, outDim);
     }
 
     private static void Rows<TC>(ActivationBlocks a, byte* w, int rowBytes, int g0, int g1, float* bias, float* y, int outDim)
-        where TC : struct, IChunks
+        where TC : struct, IChunkDot
     {
         for (int r = 0, count; r < a.Rows; r += count)
         {
@@ -48,7 +75,7 @@ internal static unsafe class InterleavedGemm
     }
 
     private static void Kernel<TC, TR>(ActivationBlocks a, int r0, byte* w, int rowBytes, int g0, int g1, float* bias, float* y, int outDim)
-        where TC : struct, IChunks where TR : struct, IRowCount
+        where TC : struct, IChunkDot where TR : struct, IRowCount
     {
         int blocks = a.Cols / 32, blockStride = InterleavedBlocks.Outputs * TC.BlockBytes;
         long start = ActivationBlocks.Grouped(r0, 0, 0, TR.Count, blocks);
@@ -65,25 +92,29 @@ internal static unsafe class InterleavedGemm
             for (int b = 0; b < blocks; b++, block += blockStride, xp += 32 * TR.Count, sp += TR.Count, up += TR.Count)
             {
                 if (Sse.IsSupported) Sse.Prefetch0(block + 4 * blockStride);
-                Vector256<int> a0 = Seed<TC>(up, 0), a1 = Seed<TC>(up, 1), a2 = Seed<TC>(up, 2), a3 = Seed<TC>(up, 3), a4 = Seed<TC>(up, 4), a5 = Seed<TC>(up, 5);
+                Vector256<int> a0 = TC.Start(up[0]), a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
+                if (TR.Count > 1) a1 = TC.Start(up[1]);
+                if (TR.Count > 2) a2 = TC.Start(up[2]);
+                if (TR.Count > 3) a3 = TC.Start(up[3]);
+                if (TR.Count > 4) a4 = TC.Start(up[4]);
+                if (TR.Count > 5) a5 = TC.Start(up[5]);
                 byte* q = block + 16;
-                for (int k = 0; k < 8; k++)
-                {
-                    var chunk = TC.Chunk(q, k);
-                    a0 = Dot(a0, chunk, xp + 4 * k);
-                    if (TR.Count > 1) a1 = Dot(a1, chunk, xp + 32 + 4 * k);
-                    if (TR.Count > 2) a2 = Dot(a2, chunk, xp + 64 + 4 * k);
-                    if (TR.Count > 3) a3 = Dot(a3, chunk, xp + 96 + 4 * k);
-                    if (TR.Count > 4) a4 = Dot(a4, chunk, xp + 128 + 4 * k);
-                    if (TR.Count > 5) a5 = Dot(a5, chunk, xp + 160 + 4 * k);
-                }
+                // Unrolled: a constant k picks a Q4_0 chunk's nibble half at compile time.
+                Step<TC, TR>(q, 0, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 1, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 2, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 3, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 4, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 5, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 6, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 7, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 var dw = Scales(block);
-                c0 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(a0), dw * Vector256.Create(sp[0]), c0);
-                if (TR.Count > 1) c1 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(a1), dw * Vector256.Create(sp[1]), c1);
-                if (TR.Count > 2) c2 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(a2), dw * Vector256.Create(sp[2]), c2);
-                if (TR.Count > 3) c3 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(a3), dw * Vector256.Create(sp[3]), c3);
-                if (TR.Count > 4) c4 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(a4), dw * Vector256.Create(sp[4]), c4);
-                if (TR.Count > 5) c5 = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(a5), dw * Vector256.Create(sp[5]), c5);
+                c0 = Scaled(TC.Finish(a0, up[0]), dw, sp[0], c0);
+                if (TR.Count > 1) c1 = Scaled(TC.Finish(a1, up[1]), dw, sp[1], c1);
+                if (TR.Count > 2) c2 = Scaled(TC.Finish(a2, up[2]), dw, sp[2], c2);
+                if (TR.Count > 3) c3 = Scaled(TC.Finish(a3, up[3]), dw, sp[3], c3);
+                if (TR.Count > 4) c4 = Scaled(TC.Finish(a4, up[4]), dw, sp[4], c4);
+                if (TR.Count > 5) c5 = Scaled(TC.Finish(a5, up[5]), dw, sp[5], c5);
             }
             int o = g * InterleavedBlocks.Outputs;
             var add = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + o);
@@ -96,12 +127,24 @@ internal static unsafe class InterleavedGemm
         }
     }
 
+    // Chunk k of the block times every row's quants 4k..4k+3.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Seed<TC>(int* sums, int r) where TC : struct, IChunks => Vector256.Create(TC.Offset * sums[r]);
+    private static void Step<TC, TR>(byte* q, int k, sbyte* xp, ref Vector256<int> a0, ref Vector256<int> a1, ref Vector256<int> a2,
+        ref Vector256<int> a3, ref Vector256<int> a4, ref Vector256<int> a5)
+        where TC : struct, IChunkDot where TR : struct, IRowCount
+    {
+        var chunk = TC.Load(q, k);
+        a0 = TC.Add(a0, chunk, xp + 4 * k);
+        if (TR.Count > 1) a1 = TC.Add(a1, chunk, xp + 32 + 4 * k);
+        if (TR.Count > 2) a2 = TC.Add(a2, chunk, xp + 64 + 4 * k);
+        if (TR.Count > 3) a3 = TC.Add(a3, chunk, xp + 96 + 4 * k);
+        if (TR.Count > 4) a4 = TC.Add(a4, chunk, xp + 128 + 4 * k);
+        if (TR.Count > 5) a5 = TC.Add(a5, chunk, xp + 160 + 4 * k);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Dot(Vector256<int> acc, Vector256<byte> chunk, sbyte* x) =>
-        AvxVnni.MultiplyWideningAndAdd(acc, chunk, Vector256.Create(*(int*)x).AsSByte());
+    private static Vector256<float> Scaled(Vector256<int> dot, Vector256<float> dw, float dx, Vector256<float> c) =>
+        Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), dw * Vector256.Create(dx), c);
 
     // The group's 8 f16 scales as f32 lanes, converted as BlockFormats.HalfToSingle does one, without branches.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -115,37 +158,99 @@ internal static unsafe class InterleavedGemm
         return bits.AsSingle();
     }
 
-    /// <summary>A format's interleaved quants as eight 32-byte chunks of unsigned weights, chunk k for the block's weights 4k..4k+3.</summary>
-    private interface IChunks
+    // Four quants of a row, in every int32 lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(sbyte* x) => Vector256.Create(*(int*)x).AsSByte();
+
+    // Chunk k of a Q4_0 block: chunks 0-3 carry weights 4k.. in their low nibbles and 16 + 4k.. (chunks 4-7) in their high ones.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Nibbles(byte* quants, int k) => k < 4
+        ? Vector256.Load(quants + 32 * k) & Vector256.Create((byte)0x0F)
+        : Vector256.ShiftRightLogical(Vector256.Load(quants + 32 * (k - 4)).AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+
+    /// <summary>A chunk as a path multiplies it: unsigned weights, and (Q8_0 on AVX2) the signed ones whose signs x takes.</summary>
+    private readonly struct Chunk(Vector256<byte> unsigned, Vector256<sbyte> signed)
+    {
+        public Vector256<byte> Unsigned { get; } = unsigned;
+        public Vector256<sbyte> Signed { get; } = signed;
+    }
+
+    /// <summary>One format on one instruction set: a row's int32 dot products of a block, chunk by chunk.</summary>
+    private interface IChunkDot
     {
         static abstract int BlockBytes { get; }
 
-        /// <summary>With u the stored unsigned weights: sum(w x) = sum(u x) + Offset * sum(x).</summary>
-        static abstract int Offset { get; }
+        /// <summary>The accumulator a row starts a block with, given the sum of its quants there.</summary>
+        static abstract Vector256<int> Start(int sum);
 
-        static abstract Vector256<byte> Chunk(byte* quants, int k);
+        static abstract Chunk Load(byte* quants, int k);
+
+        static abstract Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x);
+
+        /// <summary>The 8 outputs' dot products from the accumulator after 8 chunks.</summary>
+        static abstract Vector256<int> Finish(Vector256<int> acc, int sum);
     }
 
     // Stored q + 128 for w = q: seed -128 * sum(x).
-    private struct Q8Chunks : IChunks
+    private struct VnniQ8 : IChunkDot
     {
         public static int BlockBytes => Q8_0Block.BlockBytes;
-        public static int Offset => -128;
+        public static Vector256<int> Start(int sum) => Vector256.Create(-128 * sum);
+        public static Chunk Load(byte* quants, int k) => new(Vector256.Load(quants + 32 * k), default);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> Chunk(byte* quants, int k) => Vector256.Load(quants + 32 * k);
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
     }
 
-    // Stored nibbles q for w = q - 8: seed -8 * sum(x). Chunks 0-3 carry weights 4k.. in their low
-    // nibbles and 16 + 4k.. (chunks 4-7) in their high ones.
-    private struct Q4Chunks : IChunks
+    // Stored nibbles q for w = q - 8: seed -8 * sum(x).
+    private struct VnniQ4 : IChunkDot
     {
         public static int BlockBytes => Q4_0Block.BlockBytes;
-        public static int Offset => -8;
+        public static Vector256<int> Start(int sum) => Vector256.Create(-8 * sum);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<byte> Chunk(byte* quants, int k) => k < 4
-            ? Vector256.Load(quants + 32 * k) & Vector256.Create((byte)0x0F)
-            : Vector256.ShiftRightLogical(Vector256.Load(quants + 32 * (k - 4)).AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
+        public static Chunk Load(byte* quants, int k) => new(Nibbles(quants, k), default);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
+    }
+
+    // |w| times x with w's sign: each int16 pair sum is at most 2 * 128 * 127, so every chunk is widened at once.
+    private struct Avx2Q8 : IChunkDot
+    {
+        public static int BlockBytes => Q8_0Block.BlockBytes;
+        public static Vector256<int> Start(int sum) => Vector256<int>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Chunk Load(byte* quants, int k)
+        {
+            var signed = (Vector256.Load(quants + 32 * k) ^ Vector256.Create((byte)0x80)).AsSByte();
+            return new(Avx2.Abs(signed), signed);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) =>
+            acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(chunk.Unsigned, Avx2.Sign(Broadcast(x), chunk.Signed)), Vector256.Create((short)1));
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
+    }
+
+    // int16 lanes sum the block's 8 chunks (at most 8 * 2 * 15 * 127 = 30480), then one vpmaddwd widens them and -8 * sum(x) applies ggml's offset.
+    private struct Avx2Q4 : IChunkDot
+    {
+        public static int BlockBytes => Q4_0Block.BlockBytes;
+        public static Vector256<int> Start(int sum) => Vector256<int>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Chunk Load(byte* quants, int k) => new(Nibbles(quants, k), default);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) =>
+            (acc.AsInt16() + Avx2.MultiplyAddAdjacent(chunk.Unsigned, Broadcast(x))).AsInt32();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) =>
+            Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1)) + Vector256.Create(-8 * sum);
     }
 }

@@ -33,14 +33,27 @@ public unsafe class InterleavedGemmTests
     }
 
     [Theory]
-    [InlineData(WeightFormat.Q8_0)]
-    [InlineData(WeightFormat.Q4_0)]
-    public void KernelIsTheProductOfDequantisedWeightsAndActivations(WeightFormat format)
+    [InlineData(WeightFormat.Q8_0, "AvxVnni")]
+    [InlineData(WeightFormat.Q4_0, "AvxVnni")]
+    [InlineData(WeightFormat.Q8_0, "Avx2")]
+    [InlineData(WeightFormat.Q4_0, "Avx2")]
+    public void KernelIsTheProductOfDequantisedWeightsAndActivations(WeightFormat format, string pathName)
     {
-        if (!InterleavedBlocks.IsSupported)
+        // Paths by name: IntDotPath is internal, theory parameters public.
+        var path = Enum.Parse<IntDotPath>(pathName);
+        if (!InterleavedGemm.IsSupported(path))
         {
-            // Without AVX-VNNI the backend keeps ggml's layout, which BlockGemmTests covers.
-            Assert.IsType<BlockTensor>(new SimdBackend(1).UploadMatrix(new float[8 * 32], 8, 32, format));
+            // A CPU without the path must refuse it rather than fault.
+            var weights = new InterleavedBlocks(format, 8, 32, new byte[8 * BlockFormats.RowBytes(format, 32)]);
+            var activations = new ActivationBlocks();
+            var y = new float[8];
+            fixed (float* xs = new float[32]) activations.Quantize(xs, 1, 32, 32);
+            Assert.Throws<PlatformNotSupportedException>(() =>
+            {
+                fixed (byte* bytes = weights.Bytes)
+                fixed (float* ys = y)
+                    InterleavedGemm.Run(path, activations, weights, bytes, 0, 8, null, ys, 8);
+            });
             return;
         }
         // 19 outputs: two groups of 8 and 3 rows in ggml's layout; 96 and 864 columns: 3 and 27 blocks.
@@ -57,8 +70,8 @@ public unsafe class InterleavedGemmTests
             fixed (float* b = bias, ys = y)
             {
                 // Two calls, as two workers would split the outputs on a group boundary.
-                InterleavedGemm.Run(activations, weights, bytes, 0, 8, b, ys, outDim);
-                InterleavedGemm.Run(activations, weights, bytes, 8, outDim, b, ys, outDim);
+                InterleavedGemm.Run(path, activations, weights, bytes, 0, 8, b, ys, outDim);
+                InterleavedGemm.Run(path, activations, weights, bytes, 8, outDim, b, ys, outDim);
             }
 
             var dequantised = new float[inDim];
@@ -75,6 +88,52 @@ public unsafe class InterleavedGemmTests
                 }
             }
             ReferenceComparison.AssertClose(expected, y, 1e-5f);
+        }
+    }
+
+    [Theory]
+    [InlineData(WeightFormat.Q8_0)]
+    [InlineData(WeightFormat.Q4_0)]
+    public void ExtremeQuantsStayExact(WeightFormat format)
+    {
+        // Every weight at its format's extreme (Q8_0 -128 and 127, Q4_0 nibbles 0 and 15) against
+        // activations of +-127: no path's int16 sums may saturate or wrap.
+        var paths = new[] { IntDotPath.AvxVnni, IntDotPath.Avx2 }.Where(InterleavedGemm.IsSupported).ToArray();
+        Assert.Equal(InterleavedBlocks.IsSupported, paths.Length > 0);
+        const int inDim = 64, outDim = 8;
+        int rowBytes = BlockFormats.RowBytes(format, inDim), blockBytes = rowBytes / 2;
+        foreach (bool high in new[] { false, true })
+        {
+            var stored = new byte[outDim * rowBytes];
+            for (int block = 0; block < stored.Length / blockBytes; block++)
+            {
+                var bytes = stored.AsSpan(block * blockBytes, blockBytes);
+                BitConverter.TryWriteBytes(bytes, (Half)1f);
+                bytes[2..].Fill(format == WeightFormat.Q8_0 ? (byte)(high ? 127 : 0x80) : (byte)(high ? 0xFF : 0x00));
+            }
+            var x = Enumerable.Range(0, 2 * inDim).Select(i => i % 3 == 0 ? -1f : 1f).ToArray();
+            var plain = new BlockTensor(format, outDim, inDim, (byte[])stored.Clone());
+            var weights = new InterleavedBlocks(format, outDim, inDim, stored);
+            var activations = new ActivationBlocks();
+            fixed (float* xs = x) activations.Quantize(xs, 2, inDim, 32);
+            var row = new float[inDim];
+            foreach (var path in paths)
+            {
+                var y = new float[2 * outDim];
+                fixed (byte* bytes = weights.Bytes)
+                fixed (float* ys = y)
+                    InterleavedGemm.Run(path, activations, weights, bytes, 0, outDim, null, ys, outDim);
+                for (int o = 0; o < outDim; o++)
+                {
+                    plain.DequantizeRow(o, row);
+                    for (int r = 0; r < 2; r++)
+                    {
+                        double sum = 0;
+                        for (int i = 0; i < inDim; i++) sum += (double)row[i] * activations.Quants[r * inDim + i] * activations.Scales[(r * inDim + i) / 32];
+                        Assert.Equal(sum, y[r * outDim + o], 1e-6 * Math.Abs(sum));
+                    }
+                }
+            }
         }
     }
 
