@@ -3,13 +3,15 @@ using System.Runtime.Intrinsics.X86;
 namespace DistillSpec.Backends;
 
 /// <summary>
-/// A Q8_0 or Q4_0 matrix with every 8 consecutive output rows interleaved block by block, the
-/// layout InterleavedGemm reads: for block b of the 8 rows, their 8 f16 scales (16 bytes), then
-/// their quant bytes in 32-byte chunks, chunk c holding bytes 4c..4c+3 of each row in turn. One
-/// vpdpbusd (or vpmaddubsw) of a chunk with four broadcast activations then adds to 8 lanes that are 8 outputs,
-/// so a block's f32 scaling costs three instructions per 8 outputs instead of per output. Q8_0
-/// quants are stored plus 128 (unsigned, as vpdpbusd's unsigned side); Q4_0 chunks are the
-/// stored nibble bytes, whose low halves are weights 4c.. and high halves 16 + 4c.. of the block.
+/// A block-format matrix with every 8 consecutive output rows interleaved block by block, the
+/// layout InterleavedGemm reads. Each field of a block (BlockFields) keeps its place, times 8:
+/// its units follow one another, and each unit holds the 8 rows' copies in turn. Quant bytes go
+/// in 4-byte units, so 32 bytes hold the same 4 bytes of 8 rows: unpacked as one row's are, they
+/// give 4 weights of each of 8 outputs, and one vpdpbusd (or vpmaddubsw) with four broadcast
+/// activations adds to 8 lanes that are 8 outputs; a block's scaling then costs a few
+/// instructions per 8 outputs instead of per output. f16 scales go in 2-byte units (8 scales in
+/// 16 bytes), K-quant sub-block scales in 1-byte units (one byte of 8 rows in 8 bytes). Q8_0
+/// quants are stored plus 128 (unsigned, as vpdpbusd's unsigned side).
 /// Rows past the last multiple of 8 stay in ggml's layout, where a plain matrix has them.
 /// Same size as the stored blocks: loading a model needs no extra memory.
 /// </summary>
@@ -20,17 +22,18 @@ internal sealed class InterleavedBlocks : Tensor
     /// <summary>AVX2 (AVX-VNNI where present), which InterleavedGemm is built on.</summary>
     public static bool IsSupported => Avx2.IsSupported;
 
-    public static bool Takes(WeightFormat format) => format is WeightFormat.Q8_0 or WeightFormat.Q4_0;
+    public static bool Takes(WeightFormat format) => BlockFormats.IsBlockFormat(format);
 
     /// <summary>Interleaves `blocks` (ggml layout, rows x RowBytes) in place and keeps them.</summary>
     public InterleavedBlocks(WeightFormat format, int rows, int cols, byte[] blocks) : base(checked(rows * cols))
     {
-        if (!Takes(format)) throw new ArgumentException($"{format} cannot be interleaved; Q8_0 or Q4_0 expected", nameof(format));
+        if (!Takes(format)) throw new ArgumentException($"{format} cannot be interleaved; a block format expected", nameof(format));
         BlockFormats.CheckShape(format, rows, cols);
         RowBytes = BlockFormats.RowBytes(format, cols);
         if (blocks.Length != (long)rows * RowBytes)
             throw new ArgumentException($"a ({rows}, {cols}) {format} matrix takes {(long)rows * RowBytes} bytes, got {blocks.Length}", nameof(blocks));
         (Format, Rows, Cols, Bytes) = (format, rows, cols, blocks);
+        _maps = Enumerable.Range(0, Outputs).Select(Map).ToArray();
         var plain = new byte[Outputs * RowBytes];
         for (int g = 0; g < Groups; g++)
         {
@@ -39,6 +42,8 @@ internal sealed class InterleavedBlocks : Tensor
             for (int i = 0; i < Outputs; i++) Scatter(plain.AsSpan(i * RowBytes, RowBytes), group, i);
         }
     }
+
+    private readonly (int[] Woven, byte[] Flips)[] _maps;
 
     public WeightFormat Format { get; }
     public int Rows { get; }
@@ -49,9 +54,7 @@ internal sealed class InterleavedBlocks : Tensor
     /// <summary>Groups of 8 rows that are interleaved; rows from Groups * 8 on are in ggml's layout.</summary>
     public int Groups => Rows / Outputs;
 
-    private int BlockBytes => Format == WeightFormat.Q8_0 ? Q8_0Block.BlockBytes : Q4_0Block.BlockBytes;
-
-    // Flips Q8_0's quants to unsigned and back; Q4_0's nibbles are unsigned already.
+    // Flips Q8_0's quants to unsigned and back; the other formats' quants are unsigned already.
     private byte Flip => Format == WeightFormat.Q8_0 ? (byte)0x80 : (byte)0;
 
     public void DequantizeRow(int row, Span<float> destination)
@@ -67,30 +70,66 @@ internal sealed class InterleavedBlocks : Tensor
     }
 
     // Row i (ggml layout) into its places in an interleaved group.
-    private void Scatter(ReadOnlySpan<byte> row, Span<byte> group, int i)
+    private void Scatter(ReadOnlySpan<byte> row, Span<byte> group, int i) => Move(row, group, i, toGroup: true);
+
+    // Row i of an interleaved group back to ggml's layout.
+    private void Gather(ReadOnlySpan<byte> group, int i, Span<byte> row) => Move(group, row, i, toGroup: false);
+
+    private void Move(ReadOnlySpan<byte> from, Span<byte> to, int i, bool toGroup)
     {
-        int bb = BlockBytes, quants = bb - 2;
-        for (int b = 0; b < Cols / 32; b++)
+        int bb = BlockFormats.BlockBytes(Format);
+        var (woven, flips) = _maps[i];
+        for (int b = 0; b < RowBytes / bb; b++)
         {
-            var from = row.Slice(b * bb, bb);
-            var to = group.Slice(b * Outputs * bb, Outputs * bb);
-            to[2 * i] = from[0];
-            to[2 * i + 1] = from[1];
-            for (int j = 0; j < quants; j++) to[16 + 32 * (j / 4) + 4 * i + j % 4] = (byte)(from[2 + j] ^ Flip);
+            var plainBlock = toGroup ? from.Slice(b * bb, bb) : to.Slice(b * bb, bb);
+            int at = b * Outputs * bb;
+            if (toGroup)
+                for (int k = 0; k < bb; k++) to[at + woven[k]] = (byte)(plainBlock[k] ^ flips[k]);
+            else
+                for (int k = 0; k < bb; k++) to[b * bb + k] = (byte)(from[at + woven[k]] ^ flips[k]);
         }
     }
 
-    // Row i of an interleaved group back to ggml's layout.
-    private void Gather(ReadOnlySpan<byte> group, int i, Span<byte> row)
+    // For row i of a group: where each byte of its block goes within the group's block, and what it is XORed with.
+    private (int[] Woven, byte[] Flips) Map(int i)
     {
-        int bb = BlockBytes, quants = bb - 2;
-        for (int b = 0; b < Cols / 32; b++)
-        {
-            var from = group.Slice(b * Outputs * bb, Outputs * bb);
-            var to = row.Slice(b * bb, bb);
-            to[0] = from[2 * i];
-            to[1] = from[2 * i + 1];
-            for (int j = 0; j < quants; j++) to[2 + j] = (byte)(from[16 + 32 * (j / 4) + 4 * i + j % 4] ^ Flip);
-        }
+        int bb = BlockFormats.BlockBytes(Format);
+        var woven = new int[bb];
+        var flips = new byte[bb];
+        foreach (var field in BlockFields.Of(Format))
+            for (int u = 0; u < field.Length / field.Unit; u++)
+                for (int k = 0; k < field.Unit; k++)
+                {
+                    int plain = field.Offset + u * field.Unit + k;
+                    woven[plain] = Outputs * field.Offset + (u * Outputs + i) * field.Unit + k;
+                    flips[plain] = field.Quants ? Flip : (byte)0;
+                }
+        return (woven, flips);
     }
+}
+
+/// <summary>
+/// The fields of each block format's block in ggml's layout, with the unit InterleavedBlocks
+/// interleaves them by: 2 for f16 scales, 1 for K-quant sub-block scales, 4 for quant bytes.
+/// </summary>
+internal static class BlockFields
+{
+    public readonly record struct Field(int Offset, int Length, int Unit, bool Quants = false);
+
+    private static readonly Field[] Q8_0 = [new(0, 2, 2), new(2, 32, 4, true)];
+    private static readonly Field[] Q4_0 = [new(0, 2, 2), new(2, 16, 4, true)];
+    private static readonly Field[] Q4_K = [new(0, 2, 2), new(2, 2, 2), new(Q4KBlock.ScalesAt, 12, 1), new(Q4KBlock.QuantsAt, 128, 4, true)];
+    private static readonly Field[] Q5_K =
+        [new(0, 2, 2), new(2, 2, 2), new(Q5KBlock.ScalesAt, 12, 1), new(Q5KBlock.HighBitsAt, 32, 4, true), new(Q5KBlock.QuantsAt, 128, 4, true)];
+    private static readonly Field[] Q6_K = [new(0, 128, 4, true), new(Q6KBlock.HighBitsAt, 64, 4, true), new(Q6KBlock.ScalesAt, 16, 1), new(Q6KBlock.DAt, 2, 2)];
+
+    public static Field[] Of(WeightFormat format) => format switch
+    {
+        WeightFormat.Q8_0 => Q8_0,
+        WeightFormat.Q4_0 => Q4_0,
+        WeightFormat.Q4_K => Q4_K,
+        WeightFormat.Q5_K => Q5_K,
+        WeightFormat.Q6_K => Q6_K,
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a block format"),
+    };
 }

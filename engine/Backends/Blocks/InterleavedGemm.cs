@@ -5,7 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace DistillSpec.Backends;
 
 /// <summary>
-/// y = x W^T + b for W in InterleavedBlocks: per block of 8 outputs and input row, the 8 chunks
+/// y = x W^T + b for W in InterleavedBlocks (K-quants: InterleavedSuperGemm). For Q8_0 and Q4_0,
+/// per block of 8 outputs and input row, the 8 chunks
 /// of 4 weights per output are multiplied with the row's quants four at a time broadcast, so the
 /// int32 lanes are the 8 outputs' dot products; then one convert and one FMA by d_w * d_x.
 /// On AVX-VNNI a chunk is one vpdpbusd, seeded with the block's correction (Q8_0: -128 * sum of
@@ -43,14 +44,18 @@ internal static unsafe class InterleavedGemm
         int grouped = w.Groups * InterleavedBlocks.Outputs, g0 = oStart / InterleavedBlocks.Outputs, g1 = Math.Min(oEnd, grouped) / InterleavedBlocks.Outputs;
         if (g1 > g0)
         {
-            bool q8 = w.Format == WeightFormat.Q8_0;
-            if (path == IntDotPath.AvxVnni)
+            switch (w.Format)
             {
-                if (q8) Rows<VnniQ8>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
-                else Rows<VnniQ4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
+                case WeightFormat.Q8_0 when path == IntDotPath.AvxVnni: Rows<VnniQ8>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q4_0 when path == IntDotPath.AvxVnni: Rows<VnniQ4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q8_0: Rows<Avx2Q8>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q4_0: Rows<Avx2Q4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                // The K-quants run on AVX2 on either path: their products are scaled per 16 or 32 weights by vpmaddwd.
+                case WeightFormat.Q4_K: InterleavedSuperGemm.Rows<Q4KChunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q5_K: InterleavedSuperGemm.Rows<Q5KChunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q6_K: InterleavedSuperGemm.Rows<Q6KChunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                default: throw new ArgumentOutOfRangeException(nameof(w), w.Format, "not a block format");
             }
-            else if (q8) Rows<Avx2Q8>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
-            else Rows<Avx2Q4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim);
         }
         if (oEnd > grouped)
             BlockGemm.Run(BlockGemm.Best, w.Format, a, bytes, w.RowBytes, Math.Max(oStart, grouped), oEnd, bias, y, outDim);
@@ -108,7 +113,7 @@ internal static unsafe class InterleavedGemm
                 Step<TC, TR>(q, 5, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 Step<TC, TR>(q, 6, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 Step<TC, TR>(q, 7, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                var dw = Scales(block);
+                var dw = Halves(block);
                 c0 = Scaled(TC.Finish(a0, up[0]), dw, sp[0], c0);
                 if (TR.Count > 1) c1 = Scaled(TC.Finish(a1, up[1]), dw, sp[1], c1);
                 if (TR.Count > 2) c2 = Scaled(TC.Finish(a2, up[2]), dw, sp[2], c2);
@@ -146,9 +151,9 @@ internal static unsafe class InterleavedGemm
     private static Vector256<float> Scaled(Vector256<int> dot, Vector256<float> dw, float dx, Vector256<float> c) =>
         Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), dw * Vector256.Create(dx), c);
 
-    // The group's 8 f16 scales as f32 lanes, converted as BlockFormats.HalfToSingle does one, without branches.
+    /// <summary>8 f16 values as f32 lanes, converted as BlockFormats.HalfToSingle does one, without branches.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Scales(byte* block)
+    internal static Vector256<float> Halves(byte* block)
     {
         var half = Avx2.ConvertToVector256Int32(Vector128.Load((ushort*)block)).AsUInt32();
         var magnitude = (half & Vector256.Create(0x7FFFu)) << 13;

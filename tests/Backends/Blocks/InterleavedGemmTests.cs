@@ -14,6 +14,9 @@ public unsafe class InterleavedGemmTests
     [InlineData(WeightFormat.Q4_0, 19, 96)]
     [InlineData(WeightFormat.Q8_0, 16, 32)]
     [InlineData(WeightFormat.Q4_0, 5, 64)]
+    [InlineData(WeightFormat.Q4_K, 19, 512)]
+    [InlineData(WeightFormat.Q5_K, 17, 256)]
+    [InlineData(WeightFormat.Q6_K, 19, 512)]
     public void InterleavingKeepsEveryRow(WeightFormat format, int rows, int cols)
     {
         float[] w = Random(new Random(rows + cols), rows * cols, 1f);
@@ -37,6 +40,9 @@ public unsafe class InterleavedGemmTests
     [InlineData(WeightFormat.Q4_0, "AvxVnni")]
     [InlineData(WeightFormat.Q8_0, "Avx2")]
     [InlineData(WeightFormat.Q4_0, "Avx2")]
+    [InlineData(WeightFormat.Q4_K, "Avx2")]
+    [InlineData(WeightFormat.Q5_K, "Avx2")]
+    [InlineData(WeightFormat.Q6_K, "Avx2")]
     public void KernelIsTheProductOfDequantisedWeightsAndActivations(WeightFormat format, string pathName)
     {
         // Paths by name: IntDotPath is internal, theory parameters public.
@@ -56,8 +62,10 @@ public unsafe class InterleavedGemmTests
             });
             return;
         }
-        // 19 outputs: two groups of 8 and 3 rows in ggml's layout; 96 and 864 columns: 3 and 27 blocks.
-        foreach (var (rows, inDim, outDim) in new[] { (1, 96, 19), (5, 864, 19), (6, 96, 8), (7, 96, 16), (13, 864, 19) })
+        // 19 outputs: two groups of 8 and 3 rows in ggml's layout; 96 and 864 columns: 3 and 27 blocks
+        // (K-quants: 1 and 3 super-blocks).
+        int block = BlockFormats.BlockWeights(format), small = block == 256 ? 256 : 96, large = block == 256 ? 768 : 864;
+        foreach (var (rows, inDim, outDim) in new[] { (1, small, 19), (5, large, 19), (6, small, 8), (7, small, 16), (13, large, 19) })
         {
             var random = new Random(rows * 31 + inDim);
             float[] x = Random(random, rows * inDim, 2f), w = Random(random, outDim * inDim, 0.5f), bias = Random(random, outDim, 1f);
@@ -65,7 +73,7 @@ public unsafe class InterleavedGemmTests
             var weights = new InterleavedBlocks(format, outDim, inDim, BlockFormats.Quantize(format, w, inDim));
             var activations = new ActivationBlocks();
             var y = new float[rows * outDim];
-            fixed (float* xs = x) activations.Quantize(xs, rows, inDim, 32);
+            fixed (float* xs = x) activations.Quantize(xs, rows, inDim, block == 256 ? 256 : 32);
             fixed (byte* bytes = weights.Bytes)
             fixed (float* b = bias, ys = y)
             {
@@ -83,7 +91,7 @@ public unsafe class InterleavedGemmTests
                 {
                     double sum = bias[o];
                     for (int i = 0; i < inDim; i++)
-                        sum += (double)dequantised[i] * activations.Quants[r * inDim + i] * activations.Scales[(r * inDim + i) / 32];
+                        sum += (double)dequantised[i] * activations.Quants[r * inDim + i] * activations.Scales[(r * inDim + i) / activations.BlockSize];
                     expected[r * outDim + o] = (float)sum;
                 }
             }
@@ -94,28 +102,34 @@ public unsafe class InterleavedGemmTests
     [Theory]
     [InlineData(WeightFormat.Q8_0)]
     [InlineData(WeightFormat.Q4_0)]
+    [InlineData(WeightFormat.Q4_K)]
+    [InlineData(WeightFormat.Q5_K)]
+    [InlineData(WeightFormat.Q6_K)]
     public void ExtremeQuantsStayExact(WeightFormat format)
     {
-        // Every weight at its format's extreme (Q8_0 -128 and 127, Q4_0 nibbles 0 and 15) against
-        // activations of +-127: no path's int16 sums may saturate or wrap.
+        // Every quant at its format's extreme (Q8_0 -128 and 127, the others all bits clear or set),
+        // random K-quant scales, against activations of +-127: no path's int16 sums may saturate or wrap.
         var paths = new[] { IntDotPath.AvxVnni, IntDotPath.Avx2 }.Where(InterleavedGemm.IsSupported).ToArray();
         Assert.Equal(InterleavedBlocks.IsSupported, paths.Length > 0);
-        const int inDim = 64, outDim = 8;
-        int rowBytes = BlockFormats.RowBytes(format, inDim), blockBytes = rowBytes / 2;
+        int block = BlockFormats.BlockWeights(format), inDim = 2 * block, outDim = 8, blockBytes = BlockFormats.BlockBytes(format);
+        var random = new Random(7);
         foreach (bool high in new[] { false, true })
         {
-            var stored = new byte[outDim * rowBytes];
-            for (int block = 0; block < stored.Length / blockBytes; block++)
-            {
-                var bytes = stored.AsSpan(block * blockBytes, blockBytes);
-                BitConverter.TryWriteBytes(bytes, (Half)1f);
-                bytes[2..].Fill(format == WeightFormat.Q8_0 ? (byte)(high ? 127 : 0x80) : (byte)(high ? 0xFF : 0x00));
-            }
-            var x = Enumerable.Range(0, 2 * inDim).Select(i => i % 3 == 0 ? -1f : 1f).ToArray();
+            var stored = new byte[outDim * BlockFormats.RowBytes(format, inDim)];
+            for (int at = 0; at < stored.Length; at += blockBytes)
+                foreach (var field in BlockFields.Of(format))
+                {
+                    var bytes = stored.AsSpan(at + field.Offset, field.Length);
+                    if (field.Quants) bytes.Fill(format == WeightFormat.Q8_0 ? (byte)(high ? 127 : 0x80) : (byte)(high ? 0xFF : 0x00));
+                    else if (field.Unit == 2) BitConverter.TryWriteBytes(bytes, (Half)0.5f);
+                    else random.NextBytes(bytes);
+                }
+            // Row 0 all +1, row 1 all -1: every pair of products at its extreme, nothing cancelling.
+            var x = Enumerable.Range(0, 2 * inDim).Select(i => i < inDim ? 1f : -1f).ToArray();
             var plain = new BlockTensor(format, outDim, inDim, (byte[])stored.Clone());
             var weights = new InterleavedBlocks(format, outDim, inDim, stored);
             var activations = new ActivationBlocks();
-            fixed (float* xs = x) activations.Quantize(xs, 2, inDim, 32);
+            fixed (float* xs = x) activations.Quantize(xs, 2, inDim, block == 256 ? 256 : 32);
             var row = new float[inDim];
             foreach (var path in paths)
             {
@@ -129,8 +143,8 @@ public unsafe class InterleavedGemmTests
                     for (int r = 0; r < 2; r++)
                     {
                         double sum = 0;
-                        for (int i = 0; i < inDim; i++) sum += (double)row[i] * activations.Quants[r * inDim + i] * activations.Scales[(r * inDim + i) / 32];
-                        Assert.Equal(sum, y[r * outDim + o], 1e-6 * Math.Abs(sum));
+                        for (int i = 0; i < inDim; i++) sum += (double)row[i] * activations.Quants[r * inDim + i] * activations.Scales[(r * inDim + i) / activations.BlockSize];
+                        Assert.Equal(sum, y[r * outDim + o], 1e-5 * Math.Abs(sum) + 1e-3);
                     }
                 }
             }
