@@ -86,7 +86,7 @@ public static class WeightFormats
     /// The format a matrix with rows of `cols` weights is stored in when `format` is asked for:
     /// a K-quant needs whole 256-weight super-blocks, and a row that is not one (Qwen2.5-0.5B's
     /// 896, SmolLM2's 576) falls back to a 32-block format, as llama.cpp's quantizer does:
-    /// Q4_K to Q4_0, Q5_K and Q6_K to Q8_0.
+    /// Q6_K to Q8_0 as there, Q4_K to Q4_0 and Q5_K to Q8_0 (it picks Q5_0 and Q5_1, which we lack).
     /// </summary>
     internal static WeightFormat ForRow(WeightFormat format, int cols) => format switch
     {

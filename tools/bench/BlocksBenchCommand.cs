@@ -58,7 +58,7 @@ internal static class BlocksBenchCommand
             var config = RandomModel.LlamaConfig(shape.Hidden, l, shape.Heads, shape.KvHeads, shape.Intermediate, v,
                 context: promptLength + decodeTokens + verifyTokens + 8);
             var weights = ModelWeights.Random(config, seed: 1);
-            var table = new Table().Title($"{shape.Name} shape: hidden {shape.Hidden}, intermediate {shape.Intermediate}, {l} layers, vocab {v}; int8 dot path {BlockGemm.Best}");
+            var table = new Table().Title($"{shape.Name} shape: hidden {shape.Hidden}, intermediate {shape.Intermediate}, {l} layers, vocab {v}; int8 dot path {InterleavedGemm.Describe()}");
             foreach (var column in new[] { "threads", "weights", "prompt tok/s", "decode tok/s", $"verify {verifyTokens} ms", "verify / step" })
                 table.AddColumn(column);
             foreach (int t in threadCounts)
@@ -83,7 +83,7 @@ internal static class BlocksBenchCommand
         }
         var report = new Dictionary<string, object>
         {
-            ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["runtime"] = Environment.Version.ToString(), ["int8_dot_path"] = BlockGemm.Best.ToString() },
+            ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["runtime"] = Environment.Version.ToString(), ["int8_dot_path"] = InterleavedGemm.Describe() },
             ["prompt_tokens"] = promptLength, ["decode_tokens"] = decodeTokens,
             ["note"] = "random weights; K-quant matrices whose rows are not whole 256-weight super-blocks fall back to Q4_0 (Q4_K) or Q8_0 (Q5_K, Q6_K)",
             ["results"] = rows,

@@ -42,7 +42,7 @@ internal static class GgufProbeCommand
             double loadSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             var (promptTps, decodeTps, tokens) = EndToEndPeers.Measure(new EndToEndPeers.Ours(loaded.Transformer, cache), ids, decoded, r.GetValue(runs));
             string formats = string.Join("+", loaded.Transformer.MatrixFormats);
-            Console.WriteLine(new PeerProbe($"ours ({formats})", $"int8 dot products: {backend.BlockPath}", loadSeconds, promptTps, decodeTps, PeerProbe.PeakRssOfThisProcess(), tokens).ToJson());
+            Console.WriteLine(new PeerProbe($"ours ({formats})", $"int8 dot products: {InterleavedGemm.Describe()}", loadSeconds, promptTps, decodeTps, PeerProbe.PeakRssOfThisProcess(), tokens).ToJson());
             return 0;
         });
         return command;

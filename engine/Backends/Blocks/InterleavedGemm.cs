@@ -23,6 +23,9 @@ internal static unsafe class InterleavedGemm
     /// <summary>AVX-VNNI where the CPU has it, else AVX2.</summary>
     public static IntDotPath Best => AvxVnni.IsSupported ? IntDotPath.AvxVnni : IntDotPath.Avx2;
 
+    /// <summary>What multiplies block-format weights on this CPU, for reports.</summary>
+    public static string Describe() => InterleavedBlocks.IsSupported ? $"interleaved {Best}" : BlockGemm.Best.ToString();
+
     public static bool IsSupported(IntDotPath path) => path switch
     {
         IntDotPath.AvxVnni => AvxVnni.IsSupported,
