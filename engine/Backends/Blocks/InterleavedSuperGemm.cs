@@ -79,12 +79,12 @@ internal static unsafe class InterleavedSuperGemm
                     if (TR.Count > 5) m5 += OffsetDot(offsets, ss + 5 * sumsPerRow + 2 * p);
                 }
                 Vector256<float> dw = TF.D(sb), dOffset = TF.DOffset(sb);
-                c0 = Finish(c0, i0, m0, dw, dOffset, dx[s]);
-                if (TR.Count > 1) c1 = Finish(c1, i1, m1, dw, dOffset, dx[supers + s]);
-                if (TR.Count > 2) c2 = Finish(c2, i2, m2, dw, dOffset, dx[2 * supers + s]);
-                if (TR.Count > 3) c3 = Finish(c3, i3, m3, dw, dOffset, dx[3 * supers + s]);
-                if (TR.Count > 4) c4 = Finish(c4, i4, m4, dw, dOffset, dx[4 * supers + s]);
-                if (TR.Count > 5) c5 = Finish(c5, i5, m5, dw, dOffset, dx[5 * supers + s]);
+                c0 = Finish<TF>(c0, i0, m0, dw, dOffset, dx[s]);
+                if (TR.Count > 1) c1 = Finish<TF>(c1, i1, m1, dw, dOffset, dx[supers + s]);
+                if (TR.Count > 2) c2 = Finish<TF>(c2, i2, m2, dw, dOffset, dx[2 * supers + s]);
+                if (TR.Count > 3) c3 = Finish<TF>(c3, i3, m3, dw, dOffset, dx[3 * supers + s]);
+                if (TR.Count > 4) c4 = Finish<TF>(c4, i4, m4, dw, dOffset, dx[4 * supers + s]);
+                if (TR.Count > 5) c5 = Finish<TF>(c5, i5, m5, dw, dOffset, dx[5 * supers + s]);
             }
             int o = g * InterleavedBlocks.Outputs;
             var add = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + o);
@@ -130,9 +130,13 @@ internal static unsafe class InterleavedSuperGemm
     private static Vector256<int> OffsetDot(Vector256<short> offsets, short* sums) =>
         Avx2.MultiplyAddAdjacent(offsets, Vector256.Create(*(int*)sums).AsInt16());
 
+    // Where the offsets share the weights' scale (Q6_K), their difference is taken in int32, exactly,
+    // rather than as two large f32 terms that cancel (as ggml does: one rounding per super-block).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Finish(Vector256<float> c, Vector256<int> dots, Vector256<int> offsetDots, Vector256<float> dw, Vector256<float> dOffset, float dx)
+    private static Vector256<float> Finish<TF>(Vector256<float> c, Vector256<int> dots, Vector256<int> offsetDots, Vector256<float> dw, Vector256<float> dOffset, float dx)
+        where TF : struct, ISuperChunks
     {
+        if (TF.OffsetsShareScale) return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dots - offsetDots), dw * Vector256.Create(dx), c);
         c = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dots), dw * Vector256.Create(dx), c);
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(offsetDots), dOffset * Vector256.Create(-dx), c);
     }
@@ -158,6 +162,9 @@ internal unsafe interface ISuperChunks
     static abstract Vector256<float> D(byte* sb);
 
     static abstract Vector256<float> DOffset(byte* sb);
+
+    /// <summary>Whether DOffset is D, so that dots and offsets can be subtracted as integers.</summary>
+    static abstract bool OffsetsShareScale { get; }
 }
 
 /// <summary>Lane helpers shared by the K-quant layouts.</summary>
@@ -214,6 +221,7 @@ internal unsafe struct Q4KChunks : ISuperChunks
 
     public static Vector256<float> D(byte* sb) => InterleavedGemm.Halves(sb);
     public static Vector256<float> DOffset(byte* sb) => InterleavedGemm.Halves(sb + 16);
+    public static bool OffsetsShareScale => false;
 
     // KQuantFit.UnpackScaleMin on 8 outputs at once.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -245,6 +253,7 @@ internal unsafe struct Q5KChunks : ISuperChunks
 
     public static Vector256<float> D(byte* sb) => InterleavedGemm.Halves(sb);
     public static Vector256<float> DOffset(byte* sb) => InterleavedGemm.Halves(sb + 16);
+    public static bool OffsetsShareScale => false;
 }
 
 /// <summary>Q6_K interleaved: low-nibble words at 0, 2-bit words at 1024, 16 planes of int8 scales at 1536, f16 d at 1664.</summary>
@@ -279,4 +288,5 @@ internal unsafe struct Q6KChunks : ISuperChunks
 
     public static Vector256<float> D(byte* sb) => InterleavedGemm.Halves(sb + 1664);
     public static Vector256<float> DOffset(byte* sb) => InterleavedGemm.Halves(sb + 1664);
+    public static bool OffsetsShareScale => true;
 }
