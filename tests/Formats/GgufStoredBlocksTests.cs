@@ -14,7 +14,7 @@ public class GgufStoredBlocksTests
     {
         var data = new TheoryData<string, GgmlType, int>();
         foreach (string a in new[] { "llama", "qwen2", "phi3", "gpt2" })
-            foreach (var t in new[] { GgmlType.Q8_0, GgmlType.Q4_0 }) data.Add(a, t, 32);
+            foreach (var t in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0 }) data.Add(a, t, 32);
         foreach (var t in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K }) data.Add("llama", t, 256);
         return data;
     }

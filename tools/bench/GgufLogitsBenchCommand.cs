@@ -39,7 +39,7 @@ internal static class GgufLogitsBenchCommand
     }
 
     private static GgmlType ParseType(string type) => GgmlTypes.ParseName(type)
-        ?? throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)");
+        ?? throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q5_0, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)");
 
     private static int Run(Settings s)
     {

@@ -21,7 +21,7 @@ internal interface IBlockFormat
 }
 
 /// <summary>
-/// What the integer kernels read from a 32-weight block format (Q8_0, Q4_0): one scale and
+/// What the integer kernels read from a 32-weight block format (Q8_0, Q4_0, Q5_0): one scale and
 /// 32 signed weights, w_i = Scale * Weight_i.
 /// </summary>
 internal unsafe interface IBlock32 : IBlockFormat
@@ -50,13 +50,14 @@ internal unsafe interface ISuperBlock : IBlockFormat
 /// <summary>Row-level quantisation and dequantisation for every block format, and the f16 fields they share.</summary>
 internal static class BlockFormats
 {
-    public static bool IsBlockFormat(WeightFormat format) => format is WeightFormat.Q8_0 or WeightFormat.Q4_0
+    public static bool IsBlockFormat(WeightFormat format) => format is WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0
         or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K;
 
     public static int BlockWeights(WeightFormat format) => format switch
     {
         WeightFormat.Q8_0 => Q8_0Block.BlockWeights,
         WeightFormat.Q4_0 => Q4_0Block.BlockWeights,
+        WeightFormat.Q5_0 => Q5_0Block.BlockWeights,
         WeightFormat.Q4_K => Q4KBlock.BlockWeights,
         WeightFormat.Q5_K => Q5KBlock.BlockWeights,
         WeightFormat.Q6_K => Q6KBlock.BlockWeights,
@@ -67,6 +68,7 @@ internal static class BlockFormats
     {
         WeightFormat.Q8_0 => Q8_0Block.BlockBytes,
         WeightFormat.Q4_0 => Q4_0Block.BlockBytes,
+        WeightFormat.Q5_0 => Q5_0Block.BlockBytes,
         WeightFormat.Q4_K => Q4KBlock.BlockBytes,
         WeightFormat.Q5_K => Q5KBlock.BlockBytes,
         WeightFormat.Q6_K => Q6KBlock.BlockBytes,
@@ -81,6 +83,7 @@ internal static class BlockFormats
     {
         WeightFormat.Q8_0 => Quantize<Q8_0Block>(x, cols),
         WeightFormat.Q4_0 => Quantize<Q4_0Block>(x, cols),
+        WeightFormat.Q5_0 => Quantize<Q5_0Block>(x, cols),
         WeightFormat.Q4_K => Quantize<Q4KBlock>(x, cols),
         WeightFormat.Q5_K => Quantize<Q5KBlock>(x, cols),
         WeightFormat.Q6_K => Quantize<Q6KBlock>(x, cols),
@@ -94,6 +97,7 @@ internal static class BlockFormats
         {
             case WeightFormat.Q8_0: Dequantize<Q8_0Block>(blocks, y); break;
             case WeightFormat.Q4_0: Dequantize<Q4_0Block>(blocks, y); break;
+            case WeightFormat.Q5_0: Dequantize<Q5_0Block>(blocks, y); break;
             case WeightFormat.Q4_K: Dequantize<Q4KBlock>(blocks, y); break;
             case WeightFormat.Q5_K: Dequantize<Q5KBlock>(blocks, y); break;
             case WeightFormat.Q6_K: Dequantize<Q6KBlock>(blocks, y); break;

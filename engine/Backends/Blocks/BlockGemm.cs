@@ -49,6 +49,7 @@ internal static unsafe class BlockGemm
         {
             case WeightFormat.Q8_0: Rows<Block32<Q8_0Block, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_0: Rows<Block32<Q4_0Block, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q5_0: Rows<Block32<Q5_0Block, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_K: Rows<SuperBlock<Q4KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_K: Rows<SuperBlock<Q5KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: Rows<SuperBlock<Q6KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
@@ -63,6 +64,7 @@ internal static unsafe class BlockGemm
         {
             case WeightFormat.Q8_0: Rows<Block32Wide<Q8_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_0: Rows<Block32Wide<Q4_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q5_0: Rows<Block32Wide<Q5_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_K: Rows<SuperBlockWide<Q4KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_K: Rows<SuperBlockWide<Q5KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: Rows<SuperBlockWide<Q6KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;

@@ -12,6 +12,7 @@ internal static unsafe class BlockGemmScalar
         {
             case WeightFormat.Q8_0: Block32<Q8_0Block>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_0: Block32<Q4_0Block>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q5_0: Block32<Q5_0Block>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_K: SuperBlock<Q4KBlock>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_K: SuperBlock<Q5KBlock>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: SuperBlock<Q6KBlock>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 namespace DistillSpec.Backends;
 
 /// <summary>
-/// y = x W^T + b for W in InterleavedBlocks (K-quants: InterleavedSuperGemm). For Q8_0 and Q4_0,
+/// y = x W^T + b for W in InterleavedBlocks (K-quants: InterleavedSuperGemm). For Q8_0, Q4_0 and Q5_0,
 /// per block of 8 outputs and input row, the 8 chunks
 /// of 4 weights per output are multiplied with the row's quants four at a time broadcast, so the
 /// int32 lanes are the 8 outputs' dot products; then one convert and one FMA by d_w * d_x.
@@ -53,6 +53,8 @@ internal static unsafe class InterleavedGemm
                 case WeightFormat.Q4_0 when path == IntDotPath.AvxVnni: Rows<VnniQ4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 case WeightFormat.Q8_0: Rows<Avx2Q8>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 case WeightFormat.Q4_0: Rows<Avx2Q4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q5_0 when path == IntDotPath.AvxVnni: Rows<VnniQ5>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q5_0: Rows<Avx2Q5>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 // The K-quants run on AVX2 on either path: their products are scaled per 16 or 32 weights by vpmaddwd.
                 case WeightFormat.Q4_K: InterleavedSuperGemm.Rows<Q4KChunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 case WeightFormat.Q5_K: InterleavedSuperGemm.Rows<Q5KChunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
@@ -176,6 +178,24 @@ internal static unsafe class InterleavedGemm
         ? Vector256.Load(quants + 32 * k) & Vector256.Create((byte)0x0F)
         : Vector256.ShiftRightLogical(Vector256.Load(quants + 32 * (k - 4)).AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
 
+    // Chunk k of a Q5_0 block (its interleaved fifth-bit words, then its nibble words): weights
+    // 4k..4k+3 of each output, whose fifth bits are bits 4k.. of that output's word, in byte k / 2.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<byte> Quints(byte* quants, int k)
+    {
+        var words = Vector256.Load(quants).AsByte();
+        var spread = Avx2.Shuffle(words, Vector256.Create((byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1),
+            (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)),
+            (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)),
+            (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)),
+            (byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1),
+            (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)),
+            (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)),
+            (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1))));
+        var bit = Vector256.Create(1u << (4 * (k & 1)) | 2u << (4 * (k & 1) + 8) | 4u << (4 * (k & 1) + 16) | 8u << (4 * (k & 1) + 24)).AsByte();
+        return Nibbles(quants + 32, k) | (Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)16));
+    }
+
     /// <summary>A chunk as a path multiplies it: unsigned weights, and (Q8_0 on AVX2) the signed ones whose signs x takes.</summary>
     private readonly struct Chunk(Vector256<byte> unsigned, Vector256<sbyte> signed)
     {
@@ -223,6 +243,41 @@ internal static unsafe class InterleavedGemm
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
         public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
+    }
+
+    // Stored 5-bit q for w = q - 16: seed -16 * sum(x).
+    private struct VnniQ5 : IChunkDot
+    {
+        public static int BlockBytes => Q5_0Block.BlockBytes;
+        public static Vector256<int> Start(int sum) => Vector256.Create(-16 * sum);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Chunk Load(byte* quants, int k) => new(Quints(quants, k), default);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
+    }
+
+    // |w| <= 16 times x with w's sign: int16 sums stay exact over a block (8 * 2 * 16 * 127 = 32512), widened once.
+    private struct Avx2Q5 : IChunkDot
+    {
+        public static int BlockBytes => Q5_0Block.BlockBytes;
+        public static Vector256<int> Start(int sum) => Vector256<int>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Chunk Load(byte* quants, int k)
+        {
+            var signed = Quints(quants, k).AsSByte() - Vector256.Create((sbyte)16);
+            return new(Avx2.Abs(signed), signed);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) =>
+            (acc.AsInt16() + Avx2.MultiplyAddAdjacent(chunk.Unsigned, Avx2.Sign(Broadcast(x), chunk.Signed))).AsInt32();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1));
     }
 
     // |w| times x with w's sign: each int16 pair sum is at most 2 * 128 * 127, so every chunk is widened at once.

@@ -41,6 +41,7 @@ public static class GgufExporter
         GgmlType.F32 => 0,
         GgmlType.F16 => 1,
         GgmlType.Q4_0 => 2,
+        GgmlType.Q5_0 => 8,
         GgmlType.Q8_0 => 7,
         GgmlType.Q4_K => 14,  // Q4_K_S: every matrix Q4_K
         GgmlType.Q5_K => 16,  // Q5_K_S

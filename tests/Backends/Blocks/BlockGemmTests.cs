@@ -13,7 +13,7 @@ public unsafe class BlockGemmTests
     public static TheoryData<WeightFormat, string> Cases()
     {
         var data = new TheoryData<WeightFormat, string>();
-        foreach (var format in new[] { WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.Q4_K, WeightFormat.Q5_K, WeightFormat.Q6_K })
+        foreach (var format in new[] { WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.Q5_0, WeightFormat.Q4_K, WeightFormat.Q5_K, WeightFormat.Q6_K })
             foreach (var path in Enum.GetValues<IntDotPath>())
                 data.Add(format, path.ToString());
         return data;
@@ -99,12 +99,12 @@ public unsafe class BlockGemmTests
     [Fact]
     public void KQuantsFallBackOnRowsThatAreNotWholeSuperBlocks()
     {
-        Assert.Equal(WeightFormat.Q4_0, WeightFormats.ForRow(WeightFormat.Q4_K, 896));
+        Assert.Equal(WeightFormat.Q5_0, WeightFormats.ForRow(WeightFormat.Q4_K, 896));
         Assert.Equal(WeightFormat.Q8_0, WeightFormats.ForRow(WeightFormat.Q5_K, 576));
         Assert.Equal(WeightFormat.Q8_0, WeightFormats.ForRow(WeightFormat.Q6_K, 896));
         Assert.Equal(WeightFormat.Q6_K, WeightFormats.ForRow(WeightFormat.Q6_K, 4864));
         var tensor = new SimdBackend(1).UploadMatrix(new float[2 * 96], 2, 96, WeightFormat.Q4_K);
-        Assert.Equal(WeightFormat.Q4_0, tensor switch { BlockTensor b => b.Format, InterleavedBlocks i => i.Format, _ => WeightFormat.F32 });
+        Assert.Equal(WeightFormat.Q5_0, tensor switch { BlockTensor b => b.Format, InterleavedBlocks i => i.Format, _ => WeightFormat.F32 });
     }
 
     private static void Run(IntDotPath path, WeightFormat format, ActivationBlocks a, BlockTensor w, float[] bias, float[] y, int outDim)
