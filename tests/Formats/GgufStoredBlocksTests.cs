@@ -16,6 +16,8 @@ public class GgufStoredBlocksTests
         foreach (string a in new[] { "llama", "qwen2", "phi3", "gpt2" })
             foreach (var t in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0 }) data.Add(a, t, 32);
         foreach (var t in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K }) data.Add("llama", t, 256);
+        // 128: only the down projection's rows (256) are whole super-blocks; the rest fall back on export and at load alike.
+        foreach (var t in new[] { GgmlType.Q4_K, GgmlType.Q6_K }) data.Add("llama", t, 128);
         return data;
     }
 
@@ -48,6 +50,24 @@ public class GgufStoredBlocksTests
         // Widened to f32, the same weights multiply f32 activations instead of 8-bit ones: close, not equal.
         Assert.NotEqual(kept, converted);
         Assert.InRange(MaxRelative(kept, converted), 0, 0.1);
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q5_K, GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q6_K, GgmlType.Q8_0)]
+    public void KQuantExport_FallsBackOnRowsThatAreNotWholeSuperBlocks(GgmlType type, GgmlType fallback)
+    {
+        using var dir = new TempDirectory();
+        string model = dir.File("llama");
+        RandomModel.Create(model, RandomModel.ConfigFor("llama", 128, layers: 1, heads: 4, kvHeads: 2, intermediate: 256, vocab: 260, context: 16, tied: false), seed: 5);
+        string gguf = dir.File("m.gguf");
+        GgufExporter.Build(model, type).Save(gguf);
+        var file = GgufFile.Open(gguf);
+        Assert.Equal(type, file.Tensor("blk.0.ffn_down.weight").Type);
+        Assert.Equal(fallback, file.Tensor("blk.0.ffn_up.weight").Type);
+        Assert.Equal(fallback, file.Tensor("blk.0.attn_q.weight").Type);
+        Assert.Equal(GgmlType.F32, file.Tensor("blk.0.attn_norm.weight").Type);
     }
 
     [Fact]

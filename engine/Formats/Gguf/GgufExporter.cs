@@ -12,7 +12,8 @@ namespace DistillSpec.Formats.Gguf;
 /// </summary>
 public static class GgufExporter
 {
-    /// <param name="matrixType">Type of the 2-D weights (F32, F16, BF16 or Q8_0); norms and biases stay F32 as llama.cpp expects.</param>
+    /// <param name="matrixType">Type of the 2-D weights (F32, F16, BF16 or a block type; a K-quant falls back on rows that are not
+    /// whole super-blocks); norms and biases stay F32 as llama.cpp expects.</param>
     /// <param name="preTokenizer">llama.cpp pre-tokenizer name; null picks it from the tokenizer's split regex.</param>
     public static GgufWriter Build(string modelDirectory, GgmlType matrixType = GgmlType.F32, string? preTokenizer = null)
     {
@@ -31,11 +32,20 @@ public static class GgufExporter
         AddTokenizer(gguf, vocabulary, tokenizer);
         if (ChatTemplate.FromModelDirectory(modelDirectory) is { } template) gguf.Add("tokenizer.chat_template", template.Source);
         foreach (var tensor in architecture.GgufTensors(weights))
-            gguf.AddTensor(tensor.Name, tensor.Export(), tensor.Shape, tensor.Shape.Length == 2 ? matrixType : GgmlType.F32);
+            gguf.AddTensor(tensor.Name, tensor.Export(), tensor.Shape, tensor.Shape.Length == 2 ? ForRows(matrixType, tensor.Shape[^1]) : GgmlType.F32);
         return gguf;
     }
 
-    // llama.cpp's llama_ftype for a file whose matrices are all of one type.
+    // A K-quant needs rows of whole 256-value super-blocks; other rows fall back as llama.cpp's quantizer
+    // does (WeightFormats.ForRow: Q4_K to Q5_0, Q6_K to Q8_0; Q5_K to Q8_0 where llama.cpp picks Q5_1).
+    private static GgmlType ForRows(GgmlType type, int cols)
+    {
+        if (GgmlTypes.BlockFormat(type) is not { } format) return type;
+        var fitted = Backends.WeightFormats.ForRow(format, cols);
+        return fitted == format ? type : Enum.GetValues<GgmlType>().First(t => GgmlTypes.BlockFormat(t) == fitted);
+    }
+
+    // llama.cpp's llama_ftype for a file whose matrices are all of one type (or fall back from it).
     private static uint FileType(GgmlType matrixType) => matrixType switch
     {
         GgmlType.F32 => 0,
