@@ -2,7 +2,7 @@ namespace DistillSpec.Backends;
 
 /// <summary>
 /// How a weight matrix is stored on a backend. BF16 is expanded to f32 inside MatMul; the
-/// block formats (ggml's Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, byte for byte) stay packed, and the CPU
+/// block formats (ggml's Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, byte for byte) stay packed, and the CPU
 /// multiplies them with activations rounded to 8 bits using integer dot products. Fewer bytes
 /// per weight is what memory-bound decoding streams per token.
 /// </summary>
@@ -22,6 +22,8 @@ public enum WeightFormat
     Q6_K,
     /// <summary>Blocks of 32 5-bit values with one f16 scale: ggml's Q5_0.</summary>
     Q5_0,
+    /// <summary>Blocks of 32 5-bit values with an f16 scale and minimum: ggml's Q5_1.</summary>
+    Q5_1,
 }
 
 public static class WeightFormats
@@ -30,17 +32,17 @@ public static class WeightFormats
     public const int Q8BlockShift = 5; // log2(Q8BlockSize)
 
     /// <summary>The names Parse accepts, in lower case.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["f32", "bf16", "q8_0", "q8", "q4_0", "q5_0", "q4_k", "q5_k", "q6_k"];
+    public static IReadOnlyList<string> Names { get; } = ["f32", "bf16", "q8_0", "q8", "q4_0", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k"];
 
-    /// <summary>The names, for a help text or an error: "f32, bf16, q8_0, q4_0, q5_0, q4_k, q5_k or q6_k".</summary>
-    internal static string Expected => "f32, bf16, q8_0, q4_0, q5_0, q4_k, q5_k or q6_k";
+    /// <summary>The names, for a help text or an error: "f32, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k or q6_k".</summary>
+    internal static string Expected => "f32, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k or q6_k";
 
     /// <summary>Bytes one weight occupies in the format, scales included: what decoding streams per weight.</summary>
     public static double BytesPerWeight(WeightFormat format) => format switch
     {
         WeightFormat.F32 => 4,
         WeightFormat.BF16 => 2,
-        WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K =>
+        WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0 or WeightFormat.Q5_1 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K =>
             (double)BlockFormats.BlockBytes(format) / BlockFormats.BlockWeights(format),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
     };
@@ -52,6 +54,7 @@ public static class WeightFormats
         "q8" or "q8_0" => WeightFormat.Q8_0,
         "q4_0" => WeightFormat.Q4_0,
         "q5_0" => WeightFormat.Q5_0,
+        "q5_1" => WeightFormat.Q5_1,
         "q4_k" => WeightFormat.Q4_K,
         "q5_k" => WeightFormat.Q5_K,
         "q6_k" => WeightFormat.Q6_K,
@@ -89,12 +92,13 @@ public static class WeightFormats
     /// The format a matrix with rows of `cols` weights is stored in when `format` is asked for:
     /// a K-quant needs whole 256-weight super-blocks, and a row that is not one (Qwen2.5-0.5B's
     /// 896, SmolLM2's 576) falls back to a 32-block format as llama.cpp's quantizer does: Q4_K
-    /// to Q5_0, Q6_K to Q8_0; Q5_K to Q8_0 (where llama.cpp picks Q5_1, which we lack).
+    /// to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0.
     /// </summary>
     internal static WeightFormat ForRow(WeightFormat format, int cols) => format switch
     {
         WeightFormat.Q4_K when cols % 256 != 0 => WeightFormat.Q5_0,
-        WeightFormat.Q5_K or WeightFormat.Q6_K when cols % 256 != 0 => WeightFormat.Q8_0,
+        WeightFormat.Q5_K when cols % 256 != 0 => WeightFormat.Q5_1,
+        WeightFormat.Q6_K when cols % 256 != 0 => WeightFormat.Q8_0,
         _ => format,
     };
 }

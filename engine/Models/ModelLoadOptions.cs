@@ -7,7 +7,7 @@ public sealed record ModelLoadOptions
     public bool ScanWeights { get; init; }
 
     /// <summary>
-    /// Keeps matrices that the checkpoint stores quantized (a GGUF file's Q8_0, Q4_0, Q5_0, Q4_K, Q5_K and Q6_K tensors) in
+    /// Keeps matrices that the checkpoint stores quantized (a GGUF file's Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K tensors) in
     /// their stored format, bytes copied as they are, whatever format the load asks for, where the backend supports it:
     /// a Q4_K_M file stays Q4_K and Q6_K. When false, they are decoded and converted to the asked format.
     /// Tensors stored in exactly the asked format are always taken as stored.

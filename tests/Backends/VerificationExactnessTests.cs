@@ -19,7 +19,7 @@ public class VerificationExactnessTests
         { WeightFormat.BF16, 1536, 37 }, { WeightFormat.BF16, 520, 64 }, { WeightFormat.BF16, 72, 9 },
         // Block formats: up to 6 rows take one kernel, more take another (unpacked weight tiles);
         // 896 and 864 are even and odd counts of 32-blocks, 19 outputs leave a partial tile.
-        { WeightFormat.Q8_0, 896, 19 }, { WeightFormat.Q8_0, 864, 40 }, { WeightFormat.Q4_0, 896, 19 }, { WeightFormat.Q4_0, 864, 17 }, { WeightFormat.Q5_0, 896, 19 },
+        { WeightFormat.Q8_0, 896, 19 }, { WeightFormat.Q8_0, 864, 40 }, { WeightFormat.Q4_0, 896, 19 }, { WeightFormat.Q4_0, 864, 17 }, { WeightFormat.Q5_0, 896, 19 }, { WeightFormat.Q5_1, 864, 19 },
         { WeightFormat.Q4_K, 512, 19 }, { WeightFormat.Q6_K, 768, 9 },
     };
 

@@ -43,7 +43,7 @@ public class WeightFormatTests
     public void BytesPerWeightCountTheStoredArrays()
     {
         var w = RandomArray(4 * 64, 9);
-        foreach (var format in new[] { WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.Q5_0 })
+        foreach (var format in new[] { WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.Q5_0, WeightFormat.Q5_1 })
             Assert.Equal(BlockTensor.Quantize(w, 4, 64, format).Blocks.Length, WeightFormats.BytesPerWeight(format) * w.Length);
         var k = RandomArray(2 * 256, 9);
         foreach (var format in new[] { WeightFormat.Q4_K, WeightFormat.Q5_K, WeightFormat.Q6_K })
@@ -58,6 +58,7 @@ public class WeightFormatTests
     // 4-bit weights on this tiny model's 32-wide rows: about 7% error per weight, little of it averaging out (41% rms logits).
     [InlineData(WeightFormat.Q4_0, 0.5f)]
     [InlineData(WeightFormat.Q5_0, 0.3f)]
+    [InlineData(WeightFormat.Q5_1, 0.3f)]
     [InlineData(WeightFormat.Q4_K, 0.5f)]
     [InlineData(WeightFormat.Q6_K, 0.1f)]
     public void QuantisedModelsMatchTheirReferenceAndStayCloseToF32(WeightFormat format, float driftFromF32)

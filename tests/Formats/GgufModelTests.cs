@@ -13,7 +13,7 @@ public class GgufModelTests
     {
         var data = new TheoryData<string, GgmlType>();
         foreach (string a in new[] { "llama", "qwen2", "phi3", "gpt2" })
-            foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0 }) data.Add(a, t);
+            foreach (var t in new[] { GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_1 }) data.Add(a, t);
         return data;
     }
 

@@ -14,7 +14,7 @@ public class GgufStoredBlocksTests
     {
         var data = new TheoryData<string, GgmlType, int>();
         foreach (string a in new[] { "llama", "qwen2", "phi3", "gpt2" })
-            foreach (var t in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0 }) data.Add(a, t, 32);
+            foreach (var t in new[] { GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q5_1 }) data.Add(a, t, 32);
         foreach (var t in new[] { GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K }) data.Add("llama", t, 256);
         // 128: only the down projection's rows (256) are whole super-blocks; the rest fall back on export and at load alike.
         foreach (var t in new[] { GgmlType.Q4_K, GgmlType.Q6_K }) data.Add("llama", t, 128);
@@ -54,7 +54,7 @@ public class GgufStoredBlocksTests
 
     [Theory]
     [InlineData(GgmlType.Q4_K, GgmlType.Q5_0)]
-    [InlineData(GgmlType.Q5_K, GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_K, GgmlType.Q5_1)]
     [InlineData(GgmlType.Q6_K, GgmlType.Q8_0)]
     public void KQuantExport_FallsBackOnRowsThatAreNotWholeSuperBlocks(GgmlType type, GgmlType fallback)
     {

@@ -26,7 +26,7 @@ internal static class BlocksBenchCommand
     public static Command Create()
     {
         var shapes = new Option<string>("--shapes") { Description = "comma-separated: qwen2.5-0.5b, smollm2-135m", DefaultValueFactory = _ => "qwen2.5-0.5b,smollm2-135m" };
-        var formats = new Option<string>("--formats") { Description = "comma-separated weight formats", DefaultValueFactory = _ => "f32,q8_0,q4_0,q5_0,q4_k,q5_k,q6_k" };
+        var formats = new Option<string>("--formats") { Description = "comma-separated weight formats", DefaultValueFactory = _ => "f32,q8_0,q4_0,q5_0,q5_1,q4_k,q5_k,q6_k" };
         var threads = new Option<string>("--threads", "-t") { Description = "comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
         var layers = new Option<int>("--layers") { Description = "layers (0: the model's own count)", DefaultValueFactory = _ => 0 };
         var vocab = new Option<int>("--vocab") { Description = "vocabulary (0: the model's own)", DefaultValueFactory = _ => 0 };
@@ -85,7 +85,7 @@ internal static class BlocksBenchCommand
         {
             ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["runtime"] = Environment.Version.ToString(), ["int8_dot_path"] = InterleavedGemm.Describe() },
             ["prompt_tokens"] = promptLength, ["decode_tokens"] = decodeTokens,
-            ["note"] = "random weights; K-quant matrices whose rows are not whole 256-weight super-blocks fall back to Q5_0 (Q4_K) or Q8_0 (Q5_K, Q6_K)",
+            ["note"] = "random weights; K-quant matrices whose rows are not whole 256-weight super-blocks fall back to Q5_0 (Q4_K), Q5_1 (Q5_K) or Q8_0 (Q6_K)",
             ["results"] = rows,
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);

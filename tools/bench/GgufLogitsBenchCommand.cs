@@ -18,7 +18,7 @@ internal static class GgufLogitsBenchCommand
     public static Command Create()
     {
         var architectures = new Option<string>("--architectures") { Description = "comma-separated: llama, qwen2, phi3, gpt2", DefaultValueFactory = _ => "llama,qwen2,phi3,gpt2" };
-        var types = new Option<string>("--types") { Description = "comma-separated GGUF matrix types: f32, f16, bf16, q8_0, q4_0, q4_k, q5_k, q6_k", DefaultValueFactory = _ => "f32,f16,q8_0,q4_0" };
+        var types = new Option<string>("--types") { Description = "comma-separated GGUF matrix types: f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q6_k", DefaultValueFactory = _ => "f32,f16,q8_0,q4_0,q5_0,q5_1" };
         var hidden = new Option<int>("--hidden") { Description = "hidden size (SmolLM2-135M: 576)", DefaultValueFactory = _ => 128 };
         var layers = new Option<int>("--layers") { Description = "layers (SmolLM2-135M: 30)", DefaultValueFactory = _ => 2 };
         var heads = new Option<int>("--heads") { Description = "attention heads (SmolLM2-135M: 9)", DefaultValueFactory = _ => 4 };
@@ -39,7 +39,7 @@ internal static class GgufLogitsBenchCommand
     }
 
     private static GgmlType ParseType(string type) => GgmlTypes.ParseName(type)
-        ?? throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q5_0, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)");
+        ?? throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)");
 
     private static int Run(Settings s)
     {

@@ -26,7 +26,7 @@ internal static class GgufPeersBenchCommand
     public static Command Create()
     {
         var shapes = new Option<string>("--shapes") { Description = $"comma-separated shapes: {string.Join(", ", Shapes.Select(s => s.Name))}", DefaultValueFactory = _ => string.Join(",", Shapes.Select(s => s.Name)) };
-        var formats = new Option<string>("--formats") { Description = "comma-separated GGUF matrix types (f32, f16, bf16, q8_0, q4_0, q5_0, q4_k, q5_k, q6_k; K-quants fall back on 576/896-wide rows)", DefaultValueFactory = _ => "f32,q8_0,q4_0" };
+        var formats = new Option<string>("--formats") { Description = "comma-separated GGUF matrix types (f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q6_k; K-quants fall back on 576/896-wide rows)", DefaultValueFactory = _ => "f32,q8_0,q4_0" };
         var threads = new Option<string>("--threads", "-t") { Description = "comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
         var prompt = new Option<int>("--prompt-tokens") { Description = "prompt length", DefaultValueFactory = _ => 128 };
         var decode = new Option<int>("--decode-tokens") { Description = "greedy tokens to decode", DefaultValueFactory = _ => 64 };
@@ -91,9 +91,9 @@ internal static class GgufPeersBenchCommand
         return 0;
     }
 
-    // K-quants too: the exporter stores the 576- and 896-wide rows of these shapes as llama.cpp's quantizer does (Q4_K -> Q5_0, Q6_K -> Q8_0).
+    // K-quants too: the exporter stores the 576- and 896-wide rows of these shapes as llama.cpp's quantizer does (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0).
     private static GgmlType ParseType(string format) =>
-        GgmlTypes.ParseName(format) ?? throw new ArgumentException($"--formats: '{format}' is not one of f32, f16, bf16, q8_0, q4_0, q5_0, q4_k, q5_k, q6_k");
+        GgmlTypes.ParseName(format) ?? throw new ArgumentException($"--formats: '{format}' is not one of f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q6_k");
 
     // This bench's own executable, as a child process.
     private static (string Program, string[] Arguments) Self(string[] arguments)

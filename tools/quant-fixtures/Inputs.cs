@@ -48,6 +48,7 @@ internal static class Inputs
         int[] halves = format switch
         {
             WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0 => [0],
+            WeightFormat.Q5_1 => [0, 2],
             WeightFormat.Q4_K or WeightFormat.Q5_K => [0, 2],
             WeightFormat.Q6_K => [208],
             _ => throw new ArgumentOutOfRangeException(nameof(format)),

@@ -16,7 +16,7 @@ Ggml.Load(args[1]);
 Directory.CreateDirectory(args[0]);
 (WeightFormat Format, int GgmlType, string GgmlName)[] formats =
 [
-    (WeightFormat.Q8_0, 8, "q8_0"), (WeightFormat.Q4_0, 2, "q4_0"), (WeightFormat.Q5_0, 6, "q5_0"),
+    (WeightFormat.Q8_0, 8, "q8_0"), (WeightFormat.Q4_0, 2, "q4_0"), (WeightFormat.Q5_0, 6, "q5_0"), (WeightFormat.Q5_1, 7, "q5_1"),
     (WeightFormat.Q4_K, 12, "q4_K"), (WeightFormat.Q5_K, 13, "q5_K"), (WeightFormat.Q6_K, 14, "q6_K"),
 ];
 const int Rows = 8, Cols = 256;

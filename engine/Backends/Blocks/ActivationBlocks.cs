@@ -19,6 +19,8 @@ internal sealed unsafe class ActivationBlocks
     private short[] _sums = [];
     private float[] _laneScales = [];
     private float[] _groupedScales = [];
+    private float[] _offsets = [];
+    private float[] _groupedOffsets = [];
 
     public int Rows { get; private set; }
     public int Cols { get; private set; }
@@ -33,6 +35,11 @@ internal sealed unsafe class ActivationBlocks
     public sbyte* GroupedQuants => (sbyte*)Unsafe.AsPointer(ref _groupedQuants[0]);
     public float* GroupedScales => (float*)Unsafe.AsPointer(ref _groupedScales[0]);
     public int* GroupedSums => (int*)Unsafe.AsPointer(ref _groupedSums[0]);
+    public float* GroupedOffsets => (float*)Unsafe.AsPointer(ref _groupedOffsets[0]);
+
+    // (rows, cols / 32) with 32-blocks: each block's sum of quants times its scale, rounded to f16
+    // as ggml's Q8_1 keeps it (s = fp16(sum * amax / 127)), for formats with a minimum (Q5_1).
+    public float* Offsets => (float*)Unsafe.AsPointer(ref _offsets[0]);
     public float* Scales => (float*)Unsafe.AsPointer(ref _scales[0]);
     public short* Sums => (short*)Unsafe.AsPointer(ref _sums[0]);
 
@@ -53,6 +60,8 @@ internal sealed unsafe class ActivationBlocks
             _sums = GC.AllocateArray<short>(length / 16, pinned: true);
             _laneScales = GC.AllocateArray<float>(length / 4, pinned: true);
             _groupedScales = GC.AllocateArray<float>(length / 32, pinned: true);
+            _offsets = GC.AllocateArray<float>(length / 32, pinned: true);
+            _groupedOffsets = GC.AllocateArray<float>(length / 32, pinned: true);
         }
         (Rows, Cols, BlockSize) = (rows, cols, blockSize);
         sbyte* q = Quants;
@@ -86,6 +95,7 @@ internal sealed unsafe class ActivationBlocks
                 var v3 = Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(xb + i + 24) * inverse));
                 Vector256.Narrow(Vector256.Narrow(v0, v1), Vector256.Narrow(v2, v3)).Store(qb + i);
             }
+            if (blockSize == 32) Offsets[b] = (float)(Half)(BlockSum(Vector256.Load(qb)) * (max / 127f));
         }
         if (blockSize == 32)
         {
@@ -122,6 +132,7 @@ internal sealed unsafe class ActivationBlocks
                     quants.Store(GroupedQuants + 32 * at);
                     GroupedScales[at] = scales[from];
                     GroupedSums[at] = BlockSum(quants);
+                    GroupedOffsets[at] = Offsets[from];
                 }
         }
     }

@@ -42,6 +42,17 @@ internal unsafe struct Block32Wide<TF> : IBlockKernel where TF : struct, IBlock3
                 if (TR.Count > 3) c3 = Step(c3, magnitude, negative, q3 + at, dw, s3 + lanes);
                 if (TR.Count > 4) c4 = Step(c4, magnitude, negative, q4 + at, dw, s4 + lanes);
                 if (TR.Count > 5) c5 = Step(c5, magnitude, negative, q5 + at, dw, s5 + lanes);
+                if (TF.HasMin)
+                {
+                    float m0 = TF.Min(block), m1 = TF.Min(block + TF.BlockBytes);
+                    float* off = a.Offsets + (long)r0 * blocks + 2 * p;
+                    c0 += Vector512.CreateScalar(m0 * off[0] + m1 * off[1]);
+                    if (TR.Count > 1) c1 += Vector512.CreateScalar(m0 * off[blocks] + m1 * off[blocks + 1]);
+                    if (TR.Count > 2) c2 += Vector512.CreateScalar(m0 * off[2 * blocks] + m1 * off[2 * blocks + 1]);
+                    if (TR.Count > 3) c3 += Vector512.CreateScalar(m0 * off[3 * blocks] + m1 * off[3 * blocks + 1]);
+                    if (TR.Count > 4) c4 += Vector512.CreateScalar(m0 * off[4 * blocks] + m1 * off[4 * blocks + 1]);
+                    if (TR.Count > 5) c5 += Vector512.CreateScalar(m0 * off[5 * blocks] + m1 * off[5 * blocks + 1]);
+                }
             }
             float t0 = Vector512.Sum(c0), t1 = Vector512.Sum(c1), t2 = Vector512.Sum(c2), t3 = Vector512.Sum(c3), t4 = Vector512.Sum(c4), t5 = Vector512.Sum(c5);
             if (blocks % 2 != 0)
@@ -56,6 +67,17 @@ internal unsafe struct Block32Wide<TF> : IBlockKernel where TF : struct, IBlock3
                 if (TR.Count > 3) t3 += Last(wq, q3 + 32 * b) * dw * s3[8 * b];
                 if (TR.Count > 4) t4 += Last(wq, q4 + 32 * b) * dw * s4[8 * b];
                 if (TR.Count > 5) t5 += Last(wq, q5 + 32 * b) * dw * s5[8 * b];
+                if (TF.HasMin)
+                {
+                    float m = TF.Min(block);
+                    float* off = a.Offsets + (long)r0 * blocks + b;
+                    t0 += m * off[0];
+                    if (TR.Count > 1) t1 += m * off[blocks];
+                    if (TR.Count > 2) t2 += m * off[2 * blocks];
+                    if (TR.Count > 3) t3 += m * off[3 * blocks];
+                    if (TR.Count > 4) t4 += m * off[4 * blocks];
+                    if (TR.Count > 5) t5 += m * off[5 * blocks];
+                }
             }
             float add = bias is null ? 0f : bias[o];
             y[(long)r0 * outDim + o] = t0 + add;

@@ -21,12 +21,18 @@ internal interface IBlockFormat
 }
 
 /// <summary>
-/// What the integer kernels read from a 32-weight block format (Q8_0, Q4_0, Q5_0): one scale and
-/// 32 signed weights, w_i = Scale * Weight_i.
+/// What the integer kernels read from a 32-weight block format (Q8_0, Q4_0, Q5_0, Q5_1): one scale,
+/// 32 integer weights and, where HasMin, a minimum: w_i = Scale * Weight_i (+ Min).
 /// </summary>
 internal unsafe interface IBlock32 : IBlockFormat
 {
     static abstract float Scale(byte* block);
+
+    /// <summary>Whether the block adds Min to every weight (Q5_1); a dot then gains Min * the activations' block offset.</summary>
+    static virtual bool HasMin => false;
+
+    static virtual float Min(byte* block) => 0f;
+
     static abstract System.Runtime.Intrinsics.Vector256<sbyte> Weights(byte* block);
     static abstract int Weight(byte* block, int i);
 }
@@ -50,7 +56,7 @@ internal unsafe interface ISuperBlock : IBlockFormat
 /// <summary>Row-level quantisation and dequantisation for every block format, and the f16 fields they share.</summary>
 internal static class BlockFormats
 {
-    public static bool IsBlockFormat(WeightFormat format) => format is WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0
+    public static bool IsBlockFormat(WeightFormat format) => format is WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0 or WeightFormat.Q5_1
         or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K;
 
     public static int BlockWeights(WeightFormat format) => format switch
@@ -58,6 +64,7 @@ internal static class BlockFormats
         WeightFormat.Q8_0 => Q8_0Block.BlockWeights,
         WeightFormat.Q4_0 => Q4_0Block.BlockWeights,
         WeightFormat.Q5_0 => Q5_0Block.BlockWeights,
+        WeightFormat.Q5_1 => Q5_1Block.BlockWeights,
         WeightFormat.Q4_K => Q4KBlock.BlockWeights,
         WeightFormat.Q5_K => Q5KBlock.BlockWeights,
         WeightFormat.Q6_K => Q6KBlock.BlockWeights,
@@ -69,6 +76,7 @@ internal static class BlockFormats
         WeightFormat.Q8_0 => Q8_0Block.BlockBytes,
         WeightFormat.Q4_0 => Q4_0Block.BlockBytes,
         WeightFormat.Q5_0 => Q5_0Block.BlockBytes,
+        WeightFormat.Q5_1 => Q5_1Block.BlockBytes,
         WeightFormat.Q4_K => Q4KBlock.BlockBytes,
         WeightFormat.Q5_K => Q5KBlock.BlockBytes,
         WeightFormat.Q6_K => Q6KBlock.BlockBytes,
@@ -84,6 +92,7 @@ internal static class BlockFormats
         WeightFormat.Q8_0 => Quantize<Q8_0Block>(x, cols),
         WeightFormat.Q4_0 => Quantize<Q4_0Block>(x, cols),
         WeightFormat.Q5_0 => Quantize<Q5_0Block>(x, cols),
+        WeightFormat.Q5_1 => Quantize<Q5_1Block>(x, cols),
         WeightFormat.Q4_K => Quantize<Q4KBlock>(x, cols),
         WeightFormat.Q5_K => Quantize<Q5KBlock>(x, cols),
         WeightFormat.Q6_K => Quantize<Q6KBlock>(x, cols),
@@ -98,6 +107,7 @@ internal static class BlockFormats
             case WeightFormat.Q8_0: Dequantize<Q8_0Block>(blocks, y); break;
             case WeightFormat.Q4_0: Dequantize<Q4_0Block>(blocks, y); break;
             case WeightFormat.Q5_0: Dequantize<Q5_0Block>(blocks, y); break;
+            case WeightFormat.Q5_1: Dequantize<Q5_1Block>(blocks, y); break;
             case WeightFormat.Q4_K: Dequantize<Q4KBlock>(blocks, y); break;
             case WeightFormat.Q5_K: Dequantize<Q5KBlock>(blocks, y); break;
             case WeightFormat.Q6_K: Dequantize<Q6KBlock>(blocks, y); break;

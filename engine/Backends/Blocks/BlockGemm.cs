@@ -50,6 +50,7 @@ internal static unsafe class BlockGemm
             case WeightFormat.Q8_0: Rows<Block32<Q8_0Block, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_0: Rows<Block32<Q4_0Block, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_0: Rows<Block32<Q5_0Block, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q5_1: Rows<Block32<Q5_1Block, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_K: Rows<SuperBlock<Q4KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_K: Rows<SuperBlock<Q5KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: Rows<SuperBlock<Q6KBlock, TD>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
@@ -65,6 +66,7 @@ internal static unsafe class BlockGemm
             case WeightFormat.Q8_0: Rows<Block32Wide<Q8_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_0: Rows<Block32Wide<Q4_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_0: Rows<Block32Wide<Q5_0Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q5_1: Rows<Block32Wide<Q5_1Block>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_K: Rows<SuperBlockWide<Q4KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_K: Rows<SuperBlockWide<Q5KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: Rows<SuperBlockWide<Q6KBlock>>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
@@ -147,6 +149,18 @@ internal unsafe struct Block32<TF, TD> : IBlockKernel where TF : struct, IBlock3
                 if (TR.Count > 3) c3 = BlockGemm.Fma(Vector256.ConvertToSingle(TD.DotSigned(wq, Vector256.Load(q3 + at))), Vector256.Create(dw * d3[b]), c3);
                 if (TR.Count > 4) c4 = BlockGemm.Fma(Vector256.ConvertToSingle(TD.DotSigned(wq, Vector256.Load(q4 + at))), Vector256.Create(dw * d4[b]), c4);
                 if (TR.Count > 5) c5 = BlockGemm.Fma(Vector256.ConvertToSingle(TD.DotSigned(wq, Vector256.Load(q5 + at))), Vector256.Create(dw * d5[b]), c5);
+                if (TF.HasMin)
+                {
+                    // + m_w * s_x in lane 0, as ggml adds its Q8_1 products' minimum terms.
+                    float m = TF.Min(block);
+                    float* s = a.Offsets + (long)r0 * blocks + b;
+                    c0 += Vector256.CreateScalar(m * s[0]);
+                    if (TR.Count > 1) c1 += Vector256.CreateScalar(m * s[blocks]);
+                    if (TR.Count > 2) c2 += Vector256.CreateScalar(m * s[2 * blocks]);
+                    if (TR.Count > 3) c3 += Vector256.CreateScalar(m * s[3 * blocks]);
+                    if (TR.Count > 4) c4 += Vector256.CreateScalar(m * s[4 * blocks]);
+                    if (TR.Count > 5) c5 += Vector256.CreateScalar(m * s[5 * blocks]);
+                }
             }
             BlockGemm.Store(y, outDim, r0, o, bias, c0);
             if (TR.Count > 1) BlockGemm.Store(y, outDim, r0 + 1, o, bias, c1);

@@ -13,6 +13,7 @@ internal static unsafe class BlockGemmScalar
             case WeightFormat.Q8_0: Block32<Q8_0Block>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_0: Block32<Q4_0Block>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_0: Block32<Q5_0Block>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
+            case WeightFormat.Q5_1: Block32<Q5_1Block>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q4_K: SuperBlock<Q4KBlock>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q5_K: SuperBlock<Q5KBlock>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
             case WeightFormat.Q6_K: SuperBlock<Q6KBlock>(a, w, rowBytes, oStart, oEnd, bias, y, outDim); break;
@@ -35,6 +36,7 @@ internal static unsafe class BlockGemmScalar
                     int dot = 0;
                     for (int i = 0; i < 32; i++) dot += TF.Weight(block, i) * q[32 * b + i];
                     sum += TF.Scale(block) * a.Scales[(long)r * blocks + b] * dot;
+                    if (TF.HasMin) sum += TF.Min(block) * a.Offsets[(long)r * blocks + b];
                 }
                 y[(long)r * outDim + o] = sum + (bias is null ? 0f : bias[o]);
             }

@@ -119,6 +119,8 @@ internal static class BlockFields
     private static readonly Field[] Q8_0 = [new(0, 2, 2), new(2, 32, 4, true)];
     private static readonly Field[] Q4_0 = [new(0, 2, 2), new(2, 16, 4, true)];
     private static readonly Field[] Q5_0 = [new(0, 2, 2), new(Q5_0Block.HighBitsAt, 4, 4, true), new(Q5_0Block.QuantsAt, 16, 4, true)];
+    private static readonly Field[] Q5_1 =
+        [new(0, 2, 2), new(Q5_1Block.MinAt, 2, 2), new(Q5_1Block.HighBitsAt, 4, 4, true), new(Q5_1Block.QuantsAt, 16, 4, true)];
     private static readonly Field[] Q4_K = [new(0, 2, 2), new(2, 2, 2), new(Q4KBlock.ScalesAt, 12, 1), new(Q4KBlock.QuantsAt, 128, 4, true)];
     private static readonly Field[] Q5_K =
         [new(0, 2, 2), new(2, 2, 2), new(Q5KBlock.ScalesAt, 12, 1), new(Q5KBlock.HighBitsAt, 32, 4, true), new(Q5KBlock.QuantsAt, 128, 4, true)];
@@ -129,6 +131,7 @@ internal static class BlockFields
         WeightFormat.Q8_0 => Q8_0,
         WeightFormat.Q4_0 => Q4_0,
         WeightFormat.Q5_0 => Q5_0,
+        WeightFormat.Q5_1 => Q5_1,
         WeightFormat.Q4_K => Q4_K,
         WeightFormat.Q5_K => Q5_K,
         WeightFormat.Q6_K => Q6_K,

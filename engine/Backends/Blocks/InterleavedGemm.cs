@@ -55,6 +55,8 @@ internal static unsafe class InterleavedGemm
                 case WeightFormat.Q4_0: Rows<Avx2Q4>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 case WeightFormat.Q5_0 when path == IntDotPath.AvxVnni: Rows<VnniQ5>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 case WeightFormat.Q5_0: Rows<Avx2Q5>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q5_1 when path == IntDotPath.AvxVnni: Rows<VnniQ51>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
+                case WeightFormat.Q5_1: Rows<Avx2Q51>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 // The K-quants run on AVX2 on either path: their products are scaled per 16 or 32 weights by vpmaddwd.
                 case WeightFormat.Q4_K: InterleavedSuperGemm.Rows<Q4KChunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
                 case WeightFormat.Q5_K: InterleavedSuperGemm.Rows<Q5KChunks>(a, bytes, w.RowBytes, g0, g1, bias, y, outDim); break;
@@ -90,7 +92,7 @@ internal static unsafe class InterleavedGemm
         int blocks = a.Cols / 32, blockStride = InterleavedBlocks.Outputs * TC.BlockBytes;
         long start = ActivationBlocks.Grouped(r0, 0, 0, TR.Count, blocks);
         sbyte* x = a.GroupedQuants + 32 * start;
-        float* s = a.GroupedScales + start;
+        float* s = a.GroupedScales + start, m = a.GroupedOffsets + start;
         int* sums = a.GroupedSums + start;
         for (int g = g0; g < g1; g++)
         {
@@ -99,7 +101,8 @@ internal static unsafe class InterleavedGemm
             sbyte* xp = x;
             float* sp = s;
             int* up = sums;
-            for (int b = 0; b < blocks; b++, block += blockStride, xp += 32 * TR.Count, sp += TR.Count, up += TR.Count)
+            float* mp = m;
+            for (int b = 0; b < blocks; b++, block += blockStride, xp += 32 * TR.Count, sp += TR.Count, up += TR.Count, mp += TR.Count)
             {
                 if (Sse.IsSupported) Sse.Prefetch0(block + 4 * blockStride);
                 Vector256<int> a0 = TC.Start(up[0]), a1 = default, a2 = default, a3 = default, a4 = default, a5 = default;
@@ -108,7 +111,7 @@ internal static unsafe class InterleavedGemm
                 if (TR.Count > 3) a3 = TC.Start(up[3]);
                 if (TR.Count > 4) a4 = TC.Start(up[4]);
                 if (TR.Count > 5) a5 = TC.Start(up[5]);
-                byte* q = block + 16;
+                byte* q = block + TC.QuantsAt;
                 // Unrolled: a constant k picks a Q4_0 chunk's nibble half at compile time.
                 Step<TC, TR>(q, 0, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 Step<TC, TR>(q, 1, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
@@ -125,6 +128,17 @@ internal static unsafe class InterleavedGemm
                 if (TR.Count > 3) c3 = Scaled(TC.Finish(a3, up[3]), dw, sp[3], c3);
                 if (TR.Count > 4) c4 = Scaled(TC.Finish(a4, up[4]), dw, sp[4], c4);
                 if (TR.Count > 5) c5 = Scaled(TC.Finish(a5, up[5]), dw, sp[5], c5);
+                if (TC.HasMin)
+                {
+                    // + each output's minimum times the row's block offset (ActivationBlocks.Offsets).
+                    var mw = Halves(block + 16);
+                    c0 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(mp[0]), c0);
+                    if (TR.Count > 1) c1 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(mp[1]), c1);
+                    if (TR.Count > 2) c2 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(mp[2]), c2);
+                    if (TR.Count > 3) c3 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(mp[3]), c3);
+                    if (TR.Count > 4) c4 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(mp[4]), c4);
+                    if (TR.Count > 5) c5 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(mp[5]), c5);
+                }
             }
             int o = g * InterleavedBlocks.Outputs;
             var add = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + o);
@@ -208,6 +222,12 @@ internal static unsafe class InterleavedGemm
     {
         static abstract int BlockBytes { get; }
 
+        /// <summary>Where the quant words start in an interleaved block (after 8 f16 scales, and 8 minimums for Q5_1).</summary>
+        static virtual int QuantsAt => 16;
+
+        /// <summary>Whether the block's 8 f16 minimums follow its scales (Q5_1).</summary>
+        static virtual bool HasMin => false;
+
         /// <summary>The accumulator a row starts a block with, given the sum of its quants there.</summary>
         static abstract Vector256<int> Start(int sum);
 
@@ -278,6 +298,40 @@ internal static unsafe class InterleavedGemm
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Finish(Vector256<int> acc, int sum) => Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1));
+    }
+
+    // Q5_1: unsigned q, w = d q + m; the minimum's term is added in f32 (HasMin).
+    private struct VnniQ51 : IChunkDot
+    {
+        public static int BlockBytes => Q5_1Block.BlockBytes;
+        public static int QuantsAt => 32;
+        public static bool HasMin => true;
+        public static Vector256<int> Start(int sum) => Vector256<int>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Chunk Load(byte* quants, int k) => new(Quints(quants, k), default);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
+    }
+
+    // Q5_1 on AVX2: sum(q x) = sum((q - 16) x) + 16 sum(x), the first as Q5_0's.
+    private struct Avx2Q51 : IChunkDot
+    {
+        public static int BlockBytes => Q5_1Block.BlockBytes;
+        public static int QuantsAt => 32;
+        public static bool HasMin => true;
+        public static Vector256<int> Start(int sum) => Vector256<int>.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Chunk Load(byte* quants, int k) => Avx2Q5.Load(quants, k);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => Avx2Q5.Add(acc, chunk, x);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => Avx2Q5.Finish(acc, sum) + Vector256.Create(16 * sum);
     }
 
     // |w| times x with w's sign: each int16 pair sum is at most 2 * 128 * 127, so every chunk is widened at once.

@@ -12,6 +12,8 @@ public enum GgmlType : uint
     Q4_0 = 2,
     /// <summary>Blocks of 32 5-bit values with one f16 scale: 22 bytes per block.</summary>
     Q5_0 = 6,
+    /// <summary>Blocks of 32 5-bit values with an f16 scale and minimum: 24 bytes per block.</summary>
+    Q5_1 = 7,
     /// <summary>Blocks of 32 int8 values with one f16 scale: 34 bytes per block.</summary>
     Q8_0 = 8,
     /// <summary>Super-blocks of 256 4-bit values, 8 sub-blocks with 6-bit scales and minimums: 144 bytes.</summary>
@@ -42,6 +44,7 @@ internal static class GgmlTypes
     {
         GgmlType.Q4_0 => Backends.WeightFormat.Q4_0,
         GgmlType.Q5_0 => Backends.WeightFormat.Q5_0,
+        GgmlType.Q5_1 => Backends.WeightFormat.Q5_1,
         GgmlType.Q8_0 => Backends.WeightFormat.Q8_0,
         GgmlType.Q4_K => Backends.WeightFormat.Q4_K,
         GgmlType.Q5_K => Backends.WeightFormat.Q5_K,
@@ -52,7 +55,7 @@ internal static class GgmlTypes
     /// <summary>The weight format a matrix of this type can be kept in byte for byte (the block formats and BF16), else null.</summary>
     public static Backends.WeightFormat? WeightFormat(GgmlType type) => type == GgmlType.BF16 ? Backends.WeightFormat.BF16 : BlockFormat(type);
 
-    /// <summary>The type named in lower or upper case (f32, f16, bf16, q8_0, q4_0, q5_0, q4_k, q5_k, q6_k), or null for any other text.</summary>
+    /// <summary>The type named in lower or upper case (f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k, q6_k), or null for any other text.</summary>
     public static GgmlType? ParseName(string name) =>
         Enum.GetValues<GgmlType>().Cast<GgmlType?>().FirstOrDefault(t => t.ToString()!.Equals(name, StringComparison.OrdinalIgnoreCase));
 

@@ -37,7 +37,7 @@ public static class GgufExporter
     }
 
     // A K-quant needs rows of whole 256-value super-blocks; other rows fall back as llama.cpp's quantizer
-    // does (WeightFormats.ForRow: Q4_K to Q5_0, Q6_K to Q8_0; Q5_K to Q8_0 where llama.cpp picks Q5_1).
+    // does (WeightFormats.ForRow: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0).
     private static GgmlType ForRows(GgmlType type, int cols)
     {
         if (GgmlTypes.BlockFormat(type) is not { } format) return type;
@@ -52,6 +52,7 @@ public static class GgufExporter
         GgmlType.F16 => 1,
         GgmlType.Q4_0 => 2,
         GgmlType.Q5_0 => 8,
+        GgmlType.Q5_1 => 9,
         GgmlType.Q8_0 => 7,
         GgmlType.Q4_K => 14,  // Q4_K_S: every matrix Q4_K
         GgmlType.Q5_K => 16,  // Q5_K_S

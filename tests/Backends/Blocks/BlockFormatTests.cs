@@ -11,7 +11,7 @@ namespace DistillSpec.Tests.Backends.Blocks;
 public class BlockFormatTests(ITestOutputHelper output)
 {
     public static TheoryData<WeightFormat> Formats =>
-        [WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.Q5_0, WeightFormat.Q4_K, WeightFormat.Q5_K, WeightFormat.Q6_K];
+        [WeightFormat.Q8_0, WeightFormat.Q4_0, WeightFormat.Q5_0, WeightFormat.Q5_1, WeightFormat.Q4_K, WeightFormat.Q5_K, WeightFormat.Q6_K];
 
     [Theory, MemberData(nameof(Formats))]
     public void DequantisationIsBitExactWithLlamaCpp(WeightFormat format)

@@ -15,6 +15,7 @@ public unsafe class InterleavedGemmTests
     [InlineData(WeightFormat.Q8_0, 16, 32)]
     [InlineData(WeightFormat.Q4_0, 5, 64)]
     [InlineData(WeightFormat.Q5_0, 19, 96)]
+    [InlineData(WeightFormat.Q5_1, 19, 96)]
     [InlineData(WeightFormat.Q4_K, 19, 512)]
     [InlineData(WeightFormat.Q5_K, 17, 256)]
     [InlineData(WeightFormat.Q6_K, 19, 512)]
@@ -43,6 +44,8 @@ public unsafe class InterleavedGemmTests
     [InlineData(WeightFormat.Q4_0, "Avx2")]
     [InlineData(WeightFormat.Q5_0, "AvxVnni")]
     [InlineData(WeightFormat.Q5_0, "Avx2")]
+    [InlineData(WeightFormat.Q5_1, "AvxVnni")]
+    [InlineData(WeightFormat.Q5_1, "Avx2")]
     [InlineData(WeightFormat.Q4_K, "Avx2")]
     [InlineData(WeightFormat.Q5_K, "Avx2")]
     [InlineData(WeightFormat.Q6_K, "Avx2")]
@@ -92,10 +95,7 @@ public unsafe class InterleavedGemmTests
                 plain.DequantizeRow(o, dequantised);
                 for (int r = 0; r < rows; r++)
                 {
-                    double sum = bias[o];
-                    for (int i = 0; i < inDim; i++)
-                        sum += (double)dequantised[i] * activations.Quants[r * inDim + i] * activations.Scales[(r * inDim + i) / activations.BlockSize];
-                    expected[r * outDim + o] = (float)sum;
+                    expected[r * outDim + o] = (float)(bias[o] + BlockReference.Dot(plain, o, dequantised, activations, r));
                 }
             }
             ReferenceComparison.AssertClose(expected, y, 1e-5f);
@@ -106,6 +106,7 @@ public unsafe class InterleavedGemmTests
     [InlineData(WeightFormat.Q8_0)]
     [InlineData(WeightFormat.Q4_0)]
     [InlineData(WeightFormat.Q5_0)]
+    [InlineData(WeightFormat.Q5_1)]
     [InlineData(WeightFormat.Q4_K)]
     [InlineData(WeightFormat.Q5_K)]
     [InlineData(WeightFormat.Q6_K)]
@@ -146,8 +147,7 @@ public unsafe class InterleavedGemmTests
                     plain.DequantizeRow(o, row);
                     for (int r = 0; r < 2; r++)
                     {
-                        double sum = 0;
-                        for (int i = 0; i < inDim; i++) sum += (double)row[i] * activations.Quants[r * inDim + i] * activations.Scales[(r * inDim + i) / activations.BlockSize];
+                        double sum = BlockReference.Dot(plain, o, row, activations, r);
                         Assert.Equal(sum, y[r * outDim + o], 1e-5 * Math.Abs(sum) + 1e-3);
                     }
                 }
