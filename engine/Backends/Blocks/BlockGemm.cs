@@ -74,7 +74,8 @@ internal static unsafe class BlockGemm
         }
     }
 
-    private static void Rows<TK>(ActivationBlocks a, byte* w, int rowBytes, int oStart, int oEnd, float* bias, float* y, int outDim)
+    /// <summary>Every input row through TK, six at a time, then the last 1-6 together (the groups ActivationBlocks.Grouped lays out).</summary>
+    internal static void Rows<TK>(ActivationBlocks a, byte* w, int rowBytes, int oStart, int oEnd, float* bias, float* y, int outDim)
         where TK : struct, IBlockKernel
     {
         int r = 0, rows = a.Rows;

@@ -69,21 +69,14 @@ internal static unsafe class InterleavedGemm
     }
 
     private static void Rows<TC>(ActivationBlocks a, byte* w, int rowBytes, int g0, int g1, float* bias, float* y, int outDim)
-        where TC : struct, IChunkDot
+        where TC : struct, IChunkDot =>
+        BlockGemm.Rows<Groups<TC>>(a, w, rowBytes, g0, g1, bias, y, outDim);
+
+    // One format's kernel as BlockGemm.Rows takes it, its output range in groups of 8.
+    private struct Groups<TC> : IBlockKernel where TC : struct, IChunkDot
     {
-        for (int r = 0, count; r < a.Rows; r += count)
-        {
-            count = BlockGemm.GroupRows(a.Rows - r);
-            switch (count)
-            {
-                case 1: Kernel<TC, One>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 2: Kernel<TC, Two>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 3: Kernel<TC, Three>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 4: Kernel<TC, Four>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 5: Kernel<TC, Five>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                default: Kernel<TC, Six>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-            }
-        }
+        public static void Run<TR>(ActivationBlocks a, int r0, byte* w, int rowBytes, int g0, int g1, float* bias, float* y, int outDim)
+            where TR : struct, IRowCount => Kernel<TC, TR>(a, r0, w, rowBytes, g0, g1, bias, y, outDim);
     }
 
     private static void Kernel<TC, TR>(ActivationBlocks a, int r0, byte* w, int rowBytes, int g0, int g1, float* bias, float* y, int outDim)

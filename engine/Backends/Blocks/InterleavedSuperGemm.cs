@@ -19,19 +19,14 @@ internal static unsafe class InterleavedSuperGemm
         where TF : struct, ISuperChunks
     {
         if (a.BlockSize != 256) throw new ArgumentException($"K-quant weights take activations in blocks of 256, got {a.BlockSize}", nameof(a));
-        for (int r = 0, count; r < a.Rows; r += count)
-        {
-            count = BlockGemm.GroupRows(a.Rows - r);
-            switch (count)
-            {
-                case 1: Kernel<TF, One>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 2: Kernel<TF, Two>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 3: Kernel<TF, Three>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 4: Kernel<TF, Four>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                case 5: Kernel<TF, Five>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-                default: Kernel<TF, Six>(a, r, w, rowBytes, g0, g1, bias, y, outDim); break;
-            }
-        }
+        BlockGemm.Rows<Groups<TF>>(a, w, rowBytes, g0, g1, bias, y, outDim);
+    }
+
+    // One format's kernel as BlockGemm.Rows takes it, its output range in groups of 8.
+    private struct Groups<TF> : IBlockKernel where TF : struct, ISuperChunks
+    {
+        public static void Run<TR>(ActivationBlocks a, int r0, byte* w, int rowBytes, int g0, int g1, float* bias, float* y, int outDim)
+            where TR : struct, IRowCount => Kernel<TF, TR>(a, r0, w, rowBytes, g0, g1, bias, y, outDim);
     }
 
     private static void Kernel<TF, TR>(ActivationBlocks a, int r0, byte* w, int rowBytes, int g0, int g1, float* bias, float* y, int outDim)
