@@ -133,15 +133,22 @@ internal static unsafe class InterleavedGemm
                     if (TR.Count > 5) c5 = Vector256.FusedMultiplyAdd(mw, Vector256.Create(mp[5]), c5);
                 }
             }
-            int o = g * InterleavedBlocks.Outputs;
-            var add = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + o);
-            (c0 + add).Store(y + (long)r0 * outDim + o);
-            if (TR.Count > 1) (c1 + add).Store(y + (long)(r0 + 1) * outDim + o);
-            if (TR.Count > 2) (c2 + add).Store(y + (long)(r0 + 2) * outDim + o);
-            if (TR.Count > 3) (c3 + add).Store(y + (long)(r0 + 3) * outDim + o);
-            if (TR.Count > 4) (c4 + add).Store(y + (long)(r0 + 4) * outDim + o);
-            if (TR.Count > 5) (c5 + add).Store(y + (long)(r0 + 5) * outDim + o);
+            InterleavedGemm.Store<TR>(y, outDim, r0, g * InterleavedBlocks.Outputs, bias, c0, c1, c2, c3, c4, c5);
         }
+    }
+
+    /// <summary>Outputs o..o+7 of input rows r0.. (TR.Count of them): their lanes plus the bias.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Store<TR>(float* y, int outDim, int r0, int o, float* bias, Vector256<float> c0, Vector256<float> c1, Vector256<float> c2,
+        Vector256<float> c3, Vector256<float> c4, Vector256<float> c5) where TR : struct, IRowCount
+    {
+        var add = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + o);
+        (c0 + add).Store(y + (long)r0 * outDim + o);
+        if (TR.Count > 1) (c1 + add).Store(y + (long)(r0 + 1) * outDim + o);
+        if (TR.Count > 2) (c2 + add).Store(y + (long)(r0 + 2) * outDim + o);
+        if (TR.Count > 3) (c3 + add).Store(y + (long)(r0 + 3) * outDim + o);
+        if (TR.Count > 4) (c4 + add).Store(y + (long)(r0 + 4) * outDim + o);
+        if (TR.Count > 5) (c5 + add).Store(y + (long)(r0 + 5) * outDim + o);
     }
 
     // Chunk k of the block times every row's quants 4k..4k+3.

@@ -81,14 +81,7 @@ internal static unsafe class InterleavedSuperGemm
                 if (TR.Count > 4) c4 = Finish<TF>(c4, i4, m4, dw, dOffset, dx[4 * supers + s]);
                 if (TR.Count > 5) c5 = Finish<TF>(c5, i5, m5, dw, dOffset, dx[5 * supers + s]);
             }
-            int o = g * InterleavedBlocks.Outputs;
-            var add = bias is null ? Vector256<float>.Zero : Vector256.Load(bias + o);
-            (c0 + add).Store(y + (long)r0 * outDim + o);
-            if (TR.Count > 1) (c1 + add).Store(y + (long)(r0 + 1) * outDim + o);
-            if (TR.Count > 2) (c2 + add).Store(y + (long)(r0 + 2) * outDim + o);
-            if (TR.Count > 3) (c3 + add).Store(y + (long)(r0 + 3) * outDim + o);
-            if (TR.Count > 4) (c4 + add).Store(y + (long)(r0 + 4) * outDim + o);
-            if (TR.Count > 5) (c5 + add).Store(y + (long)(r0 + 5) * outDim + o);
+            InterleavedGemm.Store<TR>(y, outDim, r0, g * InterleavedBlocks.Outputs, bias, c0, c1, c2, c3, c4, c5);
         }
     }
 
