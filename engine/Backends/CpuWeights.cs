@@ -11,7 +11,7 @@ internal static class CpuWeights
         {
             WeightFormat.F32 => new CpuTensor(data.ToArray()),
             WeightFormat.BF16 => new Bf16Tensor(data, rows, cols),
-            WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0 or WeightFormat.Q5_1 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K =>
+            _ when BlockFormats.IsBlockFormat(format) =>
                 Blocks(WeightFormats.ForRow(format, cols), rows, cols, BlockFormats.Quantize(WeightFormats.ForRow(format, cols), data, cols)),
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
         };

@@ -60,8 +60,7 @@ internal static unsafe class GemmKernel
             float* xb = x;
             if (buffer is not null)
             {
-                for (int r = 0; r < rows; r++)
-                    new ReadOnlySpan<float>(x + (long)r * inDim + k0, k1 - k0).CopyTo(new Span<float>(buffer + r * KChunk, k1 - k0));
+                Pack(x, rows, inDim, k0, k1, buffer);
                 xb = buffer - k0;
             }
             bool accumulate = k0 > 0;
@@ -89,12 +88,7 @@ internal static unsafe class GemmKernel
     {
         int chunks = (inDim + KChunk - 1) / KChunk;
         float* buffer = Packed(chunks * rows * KChunk);
-        for (int c = 0; c < chunks; c++)
-        {
-            int k0 = c * KChunk, k1 = Math.Min(inDim, k0 + KChunk);
-            for (int r = 0; r < rows; r++)
-                new ReadOnlySpan<float>(x + (long)r * inDim + k0, k1 - k0).CopyTo(new Span<float>(buffer + (c * rows + r) * KChunk, k1 - k0));
-        }
+        for (int c = 0; c < chunks; c++) Pack(x, rows, inDim, c * KChunk, Math.Min(inDim, (c + 1) * KChunk), buffer + c * rows * KChunk);
         for (int ob = o; ob < blocksEnd; ob += 4)
         {
             bool prefetch = ob + 12 <= oEnd;
@@ -119,6 +113,13 @@ internal static unsafe class GemmKernel
             case 5: Rows<TW, Five>(xr, k0, k1, w, ob, b, yr, outDim, prefetch, accumulate); break;
             case 6: Rows<TW, Six>(xr, k0, k1, w, ob, b, yr, outDim, prefetch, accumulate); break;
         }
+    }
+
+    // Columns [k0, k1) of every input row into `to`, row r at r * KChunk.
+    private static void Pack(float* x, int rows, int inDim, int k0, int k1, float* to)
+    {
+        for (int r = 0; r < rows; r++)
+            new ReadOnlySpan<float>(x + (long)r * inDim + k0, k1 - k0).CopyTo(new Span<float>(to + r * KChunk, k1 - k0));
     }
 
     // This thread's pinned input buffer, at least `floats` long.

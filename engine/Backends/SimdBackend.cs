@@ -196,11 +196,9 @@ public sealed class SimdBackend : HostBackend, IBackend
         public unsafe void Set(float[] x, int rows, int inDim, Tensor w, int outDim, float[]? bias, float[] y)
         {
             (_x, _rows, _inDim, _w, _outDim, _bias, _y) = (x, rows, inDim, w, outDim, bias, y);
-            if (w is BlockTensor or InterleavedBlocks)
-            {
-                var format = w is BlockTensor b ? b.Format : ((InterleavedBlocks)w).Format;
+            WeightFormat? blocks = w switch { BlockTensor b => b.Format, InterleavedBlocks i => i.Format, _ => null };
+            if (blocks is { } format)
                 fixed (float* xs = x) _activations.Quantize(xs, rows, inDim, BlockFormats.BlockWeights(format) == 256 ? 256 : 32);
-            }
         }
 
         public override unsafe void Run(int start, int end, int worker)

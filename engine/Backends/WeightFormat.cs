@@ -42,7 +42,7 @@ public static class WeightFormats
     {
         WeightFormat.F32 => 4,
         WeightFormat.BF16 => 2,
-        WeightFormat.Q8_0 or WeightFormat.Q4_0 or WeightFormat.Q5_0 or WeightFormat.Q5_1 or WeightFormat.Q4_K or WeightFormat.Q5_K or WeightFormat.Q6_K =>
+        _ when BlockFormats.IsBlockFormat(format) =>
             (double)BlockFormats.BlockBytes(format) / BlockFormats.BlockWeights(format),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown weight format"),
     };

@@ -198,14 +198,9 @@ internal static unsafe class InterleavedGemm
     private static Vector256<byte> Quints(byte* quants, int k)
     {
         var words = Vector256.Load(quants).AsByte();
-        var spread = Avx2.Shuffle(words, Vector256.Create((byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1),
-            (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)),
-            (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)),
-            (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)),
-            (byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1), (byte)(k >> 1),
-            (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)), (byte)(4 + (k >> 1)),
-            (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)), (byte)(8 + (k >> 1)),
-            (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1)), (byte)(12 + (k >> 1))));
+        // Each output's 4 bytes take byte k / 2 of its own word.
+        var spread = Avx2.Shuffle(words, Vector256.Create((byte)0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12)
+            + Vector256.Create((byte)(k >> 1)));
         var bit = Vector256.Create(1u << (4 * (k & 1)) | 2u << (4 * (k & 1) + 8) | 4u << (4 * (k & 1) + 16) | 8u << (4 * (k & 1) + 24)).AsByte();
         return Nibbles(quants + 32, k) | (Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)16));
     }
@@ -235,8 +230,8 @@ internal static unsafe class InterleavedGemm
 
         static abstract Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x);
 
-        /// <summary>The 8 outputs' dot products from the accumulator after 8 chunks.</summary>
-        static abstract Vector256<int> Finish(Vector256<int> acc, int sum);
+        /// <summary>The 8 outputs' dot products from the accumulator after 8 chunks: the accumulator itself unless a path widens or offsets it.</summary>
+        static virtual Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
     }
 
     // Stored q + 128 for w = q: seed -128 * sum(x).
@@ -248,7 +243,6 @@ internal static unsafe class InterleavedGemm
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
-        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
     }
 
     // Stored nibbles q for w = q - 8: seed -8 * sum(x).
@@ -262,7 +256,6 @@ internal static unsafe class InterleavedGemm
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
-        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
     }
 
     // Stored 5-bit q for w = q - 16: seed -16 * sum(x).
@@ -276,7 +269,6 @@ internal static unsafe class InterleavedGemm
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
-        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
     }
 
     // |w| <= 16 times x with w's sign: int16 sums stay exact over a block (8 * 2 * 16 * 127 = 32512), widened once.
@@ -313,7 +305,6 @@ internal static unsafe class InterleavedGemm
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
-        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
     }
 
     // Q5_1 on AVX2: sum(q x) = sum((q - 16) x) + 16 sum(x), the first as Q5_0's.
@@ -350,7 +341,6 @@ internal static unsafe class InterleavedGemm
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) =>
             acc + Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(chunk.Unsigned, Avx2.Sign(Broadcast(x), chunk.Signed)), Vector256.Create((short)1));
-        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
     }
 
     // int16 lanes sum the block's 8 chunks (at most 8 * 2 * 15 * 127 = 30480), then one vpmaddwd widens them and -8 * sum(x) applies ggml's offset.
