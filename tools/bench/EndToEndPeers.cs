@@ -14,7 +14,17 @@ internal sealed record SpeedResult(int Threads, double OursPromptTps, double Lla
 
 /// <param name="MaxAbsLogit">Scale for MaxAbsDiff: the largest |logit| of our forward pass.</param>
 /// <param name="ArgmaxAgreement">Positions whose most likely next token is the same in both.</param>
-internal sealed record LogitsResult(string Gguf, int Positions, double MaxAbsDiff, double MaxAbsLogit, int ArgmaxAgreement);
+internal sealed record LogitsResult(string Gguf, int Positions, double MaxAbsDiff, double MaxAbsLogit, int ArgmaxAgreement)
+{
+    /// <summary>Each position whose argmaxes differ: llama.cpp's gap between its top two logits there, and our max |difference| there.</summary>
+    public IReadOnlyList<ArgmaxDisagreement> Disagreements { get; init; } = [];
+
+    /// <summary>Positions where our argmax, and llama.cpp's, equal the f32 model's (when a reference was given): how faithful each engine's quantized run is.</summary>
+    public (int Ours, int LlamaCpp)? AgreementWithF32 { get; init; }
+}
+
+/// <summary>A flip between near-tied tokens has Gap at most about 2 x Diff: the two engines' errors close the gap.</summary>
+internal sealed record ArgmaxDisagreement(int Position, double Gap, double Diff);
 
 /// <summary>
 /// Our Transformer against llama.cpp on the same weights: prompt and greedy-decode tokens/s
@@ -102,7 +112,9 @@ internal static class EndToEndPeers
     }
 
     /// <summary>Logits of every position of tokens, ours from a loaded model against llama.cpp's from the given GGUF file.</summary>
-    public static LogitsResult Logits(Transformer transformer, string gguf, string label, int[] tokens, int threads, bool flashAttention)
+    /// <param name="f32Argmax">The argmax of every position under the f32 model, to count each engine's agreement with it; null for none.</param>
+    public static LogitsResult Logits(Transformer transformer, string gguf, string label, int[] tokens, int threads, bool flashAttention,
+        int[]? f32Argmax = null)
     {
         int v = transformer.VocabSize, k = tokens.Length;
         var ours = new float[k * v];
@@ -113,20 +125,51 @@ internal static class EndToEndPeers
         if (llama.VocabSize != v) throw new InvalidOperationException($"llama.cpp sees {llama.VocabSize} tokens in {gguf}, expected {v}");
         llama.Evaluate(tokens, 0, allLogits: true);
         double maxDiff = 0, maxLogit = 0;
-        int agree = 0;
+        int agree = 0, oursF32 = 0, theirsF32 = 0;
+        var disagreements = new List<ArgmaxDisagreement>();
         for (int p = 0; p < k; p++)
         {
             var mine = ours.AsSpan(p * v, v);
             var theirs = llama.Logits(p);
+            double diff = 0;
             for (int i = 0; i < v; i++)
             {
-                maxDiff = Math.Max(maxDiff, Math.Abs(mine[i] - theirs[i]));
+                diff = Math.Max(diff, Math.Abs(mine[i] - theirs[i]));
                 maxLogit = Math.Max(maxLogit, Math.Abs(mine[i]));
             }
+            maxDiff = Math.Max(maxDiff, diff);
             if (Argmax(mine) == Argmax(theirs)) agree++;
+            else disagreements.Add(new ArgmaxDisagreement(p, TopGap(theirs), diff));
+            if (f32Argmax is not null && Argmax(mine) == f32Argmax[p]) oursF32++;
+            if (f32Argmax is not null && Argmax(theirs) == f32Argmax[p]) theirsF32++;
         }
-        return new LogitsResult(label, k, maxDiff, maxLogit, agree);
+        return new LogitsResult(label, k, maxDiff, maxLogit, agree) 
+        {
+            Disagreements = disagreements,
+            AgreementWithF32 = f32Argmax is null ? null : (oursF32, theirsF32),
+        };
+    }
+
+    /// <summary>The argmax of every position of tokens under the transformer.</summary>
+    public static int[] Argmaxes(Transformer transformer, int[] tokens)
+    {
+        int v = transformer.VocabSize;
+        var logits = new float[tokens.Length * v];
+        using (var cache = transformer.CreateCache(tokens.Length))
+            transformer.Forward(tokens, 0, cache, logits);
+        return [.. Enumerable.Range(0, tokens.Length).Select(p => Argmax(logits.AsSpan(p * v, v)))];
     }
 
     private static int Argmax(ReadOnlySpan<float> logits) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits);
+
+    private static double TopGap(ReadOnlySpan<float> logits)
+    {
+        float first = float.NegativeInfinity, second = float.NegativeInfinity;
+        foreach (float x in logits)
+        {
+            if (x > first) (first, second) = (x, first);
+            else if (x > second) second = x;
+        }
+        return first - second;
+    }
 }

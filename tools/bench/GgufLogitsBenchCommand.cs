@@ -7,13 +7,17 @@ using Spectre.Console;
 namespace DistillSpec.Bench;
 
 /// <summary>
-/// Every architecture exported to GGUF with random weights, loaded from that one file by llama.cpp
-/// (LLamaSharp) and by us, and the logits of every prompt position compared.
+/// Every architecture exported to GGUF, loaded from that one file by llama.cpp (LLamaSharp) and by us,
+/// and the logits of every prompt position compared. With random weights (the default) the tiny
+/// model's logits are nearly flat, so where 8-bit activations round differently an argmax can flip
+/// between near-tied tokens; --model runs a trained checkpoint on real text instead, written in each
+/// Llama-family architecture's layout. Each disagreement is reported with llama.cpp's own gap
+/// between its top two tokens there, against our |difference| at that position.
 /// </summary>
 internal static class GgufLogitsBenchCommand
 {
     private sealed record Settings(string[] Architectures, string[] Types, int Hidden, int Layers, int Heads, int KvHeads, int Intermediate,
-        int Vocab, int Positions, int Threads, string Output);
+        int Vocab, int Positions, int Threads, string Output, string? Model, string PromptFile);
 
     public static Command Create()
     {
@@ -27,14 +31,21 @@ internal static class GgufLogitsBenchCommand
         var vocab = new Option<int>("--vocab") { Description = "vocabulary (SmolLM2-135M: 49152)", DefaultValueFactory = _ => 1024 };
         var positions = new Option<int>("--positions") { Description = "prompt positions whose logits are compared", DefaultValueFactory = _ => 128 };
         var threads = new Option<int>("--threads", "-t") { Description = "threads for both engines", DefaultValueFactory = _ => 2 };
+        var model = new Option<string?>("--model", "-m")
+        {
+            Description = "a trained Llama-family model directory (e.g. weights/target) written in the layout of each of llama, qwen2 (zero q/k/v biases) " +
+                          "and phi3 (fused projections) instead of random weights; its prompt is real text (--prompt-file). gpt2 has no such mapping and is skipped",
+        };
+        var promptFile = new Option<string>("--prompt-file") { Description = "with --model: JSON lines whose prompt and reference texts, joined, give the positions", DefaultValueFactory = _ => "data/prompts/code.jsonl" };
         var output = new Option<string>("--out") { Description = "JSON report path", DefaultValueFactory = _ => "reports/bench-gguf-logits.json" };
         var command = new Command("gguf-logits", "each architecture's GGUF export: our logits vs llama.cpp's on the same file")
         {
-            architectures, types, hidden, layers, heads, kvHeads, intermediate, vocab, positions, threads, output,
+            architectures, types, hidden, layers, heads, kvHeads, intermediate, vocab, positions, threads, model, promptFile, output,
         };
         command.SetAction(r => Run(new Settings(
             r.GetValue(architectures)!.Split(','), r.GetValue(types)!.Split(','), r.GetValue(hidden), r.GetValue(layers), r.GetValue(heads),
-            r.GetValue(kvHeads), r.GetValue(intermediate), r.GetValue(vocab), r.GetValue(positions), r.GetValue(threads), r.GetValue(output)!)));
+            r.GetValue(kvHeads), r.GetValue(intermediate), r.GetValue(vocab), r.GetValue(positions), r.GetValue(threads), r.GetValue(output)!,
+            r.GetValue(model), r.GetValue(promptFile)!)));
         return command;
     }
 
@@ -46,20 +57,37 @@ internal static class GgufLogitsBenchCommand
         string directory = Path.Combine(Path.GetTempPath(), "dspec-gguf-logits-" + Guid.NewGuid().ToString("N"));
         var rows = new List<Dictionary<string, object>>();
         var skipped = new List<string>();
-        var table = new Table().Title($"Logits over {s.Positions} positions: us vs llama.cpp, both loading our GGUF export (random weights, {s.Threads} threads, no flash attention)");
-        foreach (var column in new[] { "architecture", "GGUF", "max |Δlogit|", "max |logit|", "relative", "argmax agree" }) table.AddColumn(column);
+        var table = new Table().Title($"Logits over {s.Positions} positions: us vs llama.cpp, both loading our GGUF export ({(s.Model is null ? "random weights" : $"{s.Model}'s weights, text of {s.PromptFile}")}, " +
+            $"{s.Threads} threads, no flash attention)");
+        foreach (var column in new[] { "architecture", "GGUF", "max |Δlogit|", "max |logit|", "relative", "argmax agree", "vs f32: ours / llama.cpp", "disagreements: llama.cpp top-2 gap / our |Δ|" })
+            table.AddColumn(column);
         LlamaCppModel.QuietLogs();
         try
         {
             foreach (string architecture in s.Architectures)
             {
-                var config = RandomModel.ConfigFor(architecture, s.Hidden, s.Layers, s.Heads, s.KvHeads, s.Intermediate, s.Vocab, context: s.Positions + 8, tied: false);
                 // Not named for the architecture: llama.cpp treats a model whose general.name (our
                 // directory's name) contains "phi3" as Phi-3's own and looks up its "</s>" token,
-                // which the random model's byte-level vocabulary does not have.
-                string model = Path.Combine(directory, $"random-{Array.IndexOf(s.Architectures, architecture)}");
-                RandomModel.Create(model, config, seed: 1);
-                var prompt = Enumerable.Range(0, s.Positions).Select(i => (i * 7919 + 13) % config.VocabSize).ToArray();
+                // which a byte-level vocabulary does not have.
+                string model = Path.Combine(directory, $"model-{Array.IndexOf(s.Architectures, architecture)}");
+                int[] prompt;
+                if (s.Model is null)
+                {
+                    var config = RandomModel.ConfigFor(architecture, s.Hidden, s.Layers, s.Heads, s.KvHeads, s.Intermediate, s.Vocab, context: s.Positions + 8, tied: false);
+                    RandomModel.Create(model, config, seed: 1);
+                    prompt = Enumerable.Range(0, s.Positions).Select(i => (i * 7919 + 13) % config.VocabSize).ToArray();
+                }
+                else if (TrainedModelLayouts.TryWrite(s.Model, architecture, model))
+                    prompt = TrainedModelLayouts.PromptTokens(model, s.PromptFile, s.Positions);
+                else
+                {
+                    skipped.Add($"{architecture}: a Llama-family checkpoint has no {architecture} layout (LayerNorm, GELU, learned positions)");
+                    continue;
+                }
+                int[] f32Argmax;
+                using (var backend = new DistillSpec.Backends.SimdBackend(s.Threads))
+                using (var f32 = LanguageModel.Load(model, backend))
+                    f32Argmax = EndToEndPeers.Argmaxes(f32.Transformer, prompt);
                 foreach (string type in s.Types)
                 {
                     string gguf = Path.Combine(directory, $"{architecture}-{type}.gguf");
@@ -70,13 +98,16 @@ internal static class GgufLogitsBenchCommand
                         // and multiplied with 8-bit activations, as llama.cpp does.
                         using var backend = new DistillSpec.Backends.SimdBackend(s.Threads);
                         using var loaded = LanguageModel.Load(gguf, backend);
-                        var l = EndToEndPeers.Logits(loaded.Transformer, gguf, type, prompt, s.Threads, flashAttention: false);
+                        var l = EndToEndPeers.Logits(loaded.Transformer, gguf, type, prompt, s.Threads, flashAttention: false, f32Argmax);
                         double relative = l.MaxAbsDiff / l.MaxAbsLogit;
-                        table.AddRow(architecture, type, $"{l.MaxAbsDiff:E2}", $"{l.MaxAbsLogit:F3}", $"{relative:E2}", $"{l.ArgmaxAgreement}/{l.Positions}");
+                        table.AddRow(architecture, type, $"{l.MaxAbsDiff:E2}", $"{l.MaxAbsLogit:F3}", $"{relative:E2}", $"{l.ArgmaxAgreement}/{l.Positions}",
+                            $"{l.AgreementWithF32!.Value.Ours} / {l.AgreementWithF32.Value.LlamaCpp}", string.Join(", ", l.Disagreements.Select(d => $"{d.Gap:E1} / {d.Diff:E1}")));
                         rows.Add(new()
                         {
                             ["architecture"] = architecture, ["type"] = type, ["positions"] = l.Positions, ["max_abs_diff"] = l.MaxAbsDiff,
                             ["max_abs_logit"] = l.MaxAbsLogit, ["relative"] = relative, ["argmax_agreement"] = l.ArgmaxAgreement,
+                            ["f32_argmax_agreement_ours"] = l.AgreementWithF32!.Value.Ours, ["f32_argmax_agreement_llama_cpp"] = l.AgreementWithF32.Value.LlamaCpp,
+                            ["disagreements"] = l.Disagreements.Select(d => new Dictionary<string, object> { ["position"] = d.Position, ["top2_gap"] = d.Gap, ["max_abs_diff"] = d.Diff }).ToList(),
                         });
                     }
                     // llama.cpp is a peer: a file it refuses is reported with its log, and the others still run.
@@ -96,7 +127,9 @@ internal static class GgufLogitsBenchCommand
         foreach (string reason in skipped) AnsiConsole.MarkupLine($"[yellow]skipped:[/] {Markup.Escape(reason)}");
         var report = new Dictionary<string, object>
         {
-            ["model"] = new Dictionary<string, object>
+            ["model"] = s.Model is not null
+                ? new Dictionary<string, object> { ["trained"] = s.Model, ["prompt_file"] = s.PromptFile, ["positions"] = s.Positions, ["threads"] = s.Threads }
+                : new Dictionary<string, object>
             {
                 ["hidden"] = s.Hidden, ["layers"] = s.Layers, ["heads"] = s.Heads, ["kv_heads"] = s.KvHeads, ["intermediate"] = s.Intermediate,
                 ["vocab"] = s.Vocab, ["positions"] = s.Positions, ["threads"] = s.Threads,
