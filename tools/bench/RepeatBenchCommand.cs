@@ -20,7 +20,7 @@ internal static class RepeatBenchCommand
         var arguments = new Option<string>("--args")
         {
             Description = "speculate arguments (default: the README's main command)",
-            DefaultValueFactory = _ => "-m weights/target -md weights/draft-code-jsd --draft-max 5 -p \"def read_config(path):\" -n 96 --temp 0",
+            DefaultValueFactory = _ => "-m weights/target -md weights/draft-code-jsd-teacher-long --draft-max 5 -p \"def read_config(path):\" -n 96 --temp 0",
         };
         var runs = new Option<int>("--runs") { Description = "fresh processes", DefaultValueFactory = _ => 3 };
         var tolerance = new Option<double>("--tolerance") { Description = "largest relative difference allowed between the first run and a repeated one", DefaultValueFactory = _ => 0.15 };
