@@ -10,6 +10,7 @@ namespace DistillSpec.Sampling;
 public sealed class Sampler
 {
     private readonly ulong[] _sortKeys;
+    private readonly int[] _candidates;
     private Random _random;
 
     public Sampler(SamplingSettings settings, int vocabSize, int seed)
@@ -17,6 +18,7 @@ public sealed class Sampler
         Settings = settings.Validate();
         VocabSize = vocabSize;
         _sortKeys = new ulong[vocabSize];
+        _candidates = new int[vocabSize];
         _random = new Random(seed);
     }
 
@@ -56,17 +58,21 @@ public sealed class Sampler
     /// <summary>Inverse-CDF draw: the first token whose cumulative probability exceeds u * total.</summary>
     public static int Draw(ReadOnlySpan<float> probabilities, double u)
     {
+        // Blocks of zeros (most of a truncated distribution) add nothing, so they are passed over.
+        int block = System.Runtime.Intrinsics.Vector256<float>.Count, length = probabilities.Length;
         double total = 0;
-        foreach (float p in probabilities) total += p;
+        for (int b = Numerics.SparseScan.NextNonZeroBlock(probabilities, 0); b < length; b = Numerics.SparseScan.NextNonZeroBlock(probabilities, b + block))
+            for (int i = b, end = Math.Min(b + block, length); i < end; i++) total += probabilities[i];
         double target = u * total, cumulative = 0;
         int last = -1;
-        for (int i = 0; i < probabilities.Length; i++)
-        {
-            if (probabilities[i] <= 0f) continue;
-            cumulative += probabilities[i];
-            last = i;
-            if (cumulative > target) return i;
-        }
+        for (int b = Numerics.SparseScan.NextNonZeroBlock(probabilities, 0); b < length; b = Numerics.SparseScan.NextNonZeroBlock(probabilities, b + block))
+            for (int i = b, end = Math.Min(b + block, length); i < end; i++)
+            {
+                if (probabilities[i] <= 0f) continue;
+                cumulative += probabilities[i];
+                last = i;
+                if (cumulative > target) return i;
+            }
         if (last < 0) throw new ArgumentException("cannot sample from an all-zero distribution", nameof(probabilities));
         return last; // rounding left target just past the end
     }
@@ -81,9 +87,11 @@ public sealed class Sampler
     // linear time, and of those the ones above a threshold that already holds the top-p mass.
     private void Truncate(Span<float> probabilities)
     {
-        int n = 0;
-        for (int i = 0; i < probabilities.Length; i++)
-            if (probabilities[i] > 0f) _sortKeys[n++] = SortKey(probabilities[i], i);
+        // p > 0 is p >= the smallest positive float; with top-k, only tokens at or above a floor that
+        // k of them reach can be among the k (the kept set is the same, from a few dozen keys).
+        float floor = Settings.TopK > 0 && Settings.TopK < VocabSize ? TopKFloor(probabilities, Settings.TopK) : 0f;
+        int n = Numerics.SparseScan.Gather(probabilities, Math.Max(floor, float.Epsilon), _candidates);
+        for (int j = 0; j < n; j++) _sortKeys[j] = SortKey(probabilities[_candidates[j]], _candidates[j]);
         var candidates = _sortKeys.AsSpan(0, n);
         if (Settings.TopK > 0 && Settings.TopK < n)
         {
@@ -106,6 +114,14 @@ public sealed class Sampler
         double kept = Mass(candidates[..keep]);
         probabilities.Clear();
         for (int j = 0; j < keep; j++) probabilities[(int)(uint)candidates[j]] = (float)(Probability(candidates[j]) / kept);
+    }
+
+    // The maximum, lowered 16-fold until k probabilities reach it; 0 when fewer than k exceed 1e-30.
+    private static float TopKFloor(ReadOnlySpan<float> probabilities, int k)
+    {
+        for (float floor = TensorPrimitives.Max(probabilities); floor > 1e-30f; floor /= 16f)
+            if (Numerics.SparseScan.CountAtLeast(probabilities, floor) >= k) return floor;
+        return 0f;
     }
 
     private static double Mass(ReadOnlySpan<ulong> keys)

@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+using DistillSpec.Numerics;
 using DistillSpec.Sampling;
 
 namespace DistillSpec.Speculative;
@@ -63,22 +65,37 @@ public static class Verifier
     /// </summary>
     public static void Residual(ReadOnlySpan<float> p, ReadOnlySpan<float> q, Span<float> residual)
     {
+        // Element by element as a scalar loop: max(0, p - q) in f32, summed in double in index
+        // order; blocks of zeros (truncated p and q) add nothing to z and divide to zero.
+        int block = Vector256<float>.Count, full = residual.Length - residual.Length % block;
+        var zero = Vector256<float>.Zero;
         double z = 0;
-        for (int t = 0; t < residual.Length; t++)
+        for (int b = 0; b < full; b += block)
+        {
+            var r = Vector256.Max(zero, Vector256.Create(p.Slice(b, block)) - Vector256.Create(q.Slice(b, block)));
+            r.CopyTo(residual.Slice(b, block));
+            if (Vector256.EqualsAll(r, zero)) continue;
+            for (int t = b; t < b + block; t++) z += residual[t];
+        }
+        for (int t = full; t < residual.Length; t++)
         {
             float r = Math.Max(0f, p[t] - q[t]);
             residual[t] = r;
             z += r;
         }
         if (z <= 0) { p.CopyTo(residual); return; }
-        for (int t = 0; t < residual.Length; t++) residual[t] = (float)(residual[t] / z);
+        for (int b = SparseScan.NextNonZeroBlock(residual, 0); b < residual.Length; b = SparseScan.NextNonZeroBlock(residual, b + block))
+            for (int t = b, end = Math.Min(b + block, residual.Length); t < end; t++) residual[t] = (float)(residual[t] / z);
     }
 
     /// <summary>beta = sum_y min(p(y), q(y)) = 1 - TVD(p, q): the chance a lossless test accepts a draft from q.</summary>
     public static double Overlap(ReadOnlySpan<float> p, ReadOnlySpan<float> q)
     {
+        // Only blocks where both distributions have mass add to the sum (in index order, as a full scan).
+        int block = Vector256<float>.Count;
         double sum = 0;
-        for (int t = 0; t < p.Length; t++) sum += Math.Min(p[t], q[t]);
+        for (int b = SparseScan.NextOverlappingBlock(p, q, 0); b < p.Length; b = SparseScan.NextOverlappingBlock(p, q, b + block))
+            for (int t = b, end = Math.Min(b + block, p.Length); t < end; t++) sum += Math.Min(p[t], q[t]);
         return sum;
     }
 }
