@@ -21,6 +21,9 @@ internal sealed record LogitsResult(string Gguf, int Positions, double MaxAbsDif
 
     /// <summary>Positions where our argmax, and llama.cpp's, equal the f32 model's (when a reference was given): how faithful each engine's quantized run is.</summary>
     public (int Ours, int LlamaCpp)? AgreementWithF32 { get; init; }
+
+    /// <summary>llama.cpp's argmax at every position.</summary>
+    public int[] LlamaCppArgmax { get; init; } = [];
 }
 
 /// <summary>A flip between near-tied tokens has Gap at most about 2 x Diff: the two engines' errors close the gap.</summary>
@@ -127,6 +130,7 @@ internal static class EndToEndPeers
         double maxDiff = 0, maxLogit = 0;
         int agree = 0, oursF32 = 0, theirsF32 = 0;
         var disagreements = new List<ArgmaxDisagreement>();
+        var theirArgmax = new int[k];
         for (int p = 0; p < k; p++)
         {
             var mine = ours.AsSpan(p * v, v);
@@ -138,7 +142,8 @@ internal static class EndToEndPeers
                 maxLogit = Math.Max(maxLogit, Math.Abs(mine[i]));
             }
             maxDiff = Math.Max(maxDiff, diff);
-            if (Argmax(mine) == Argmax(theirs)) agree++;
+            theirArgmax[p] = Argmax(theirs);
+            if (Argmax(mine) == theirArgmax[p]) agree++;
             else disagreements.Add(new ArgmaxDisagreement(p, TopGap(theirs), diff));
             if (f32Argmax is not null && Argmax(mine) == f32Argmax[p]) oursF32++;
             if (f32Argmax is not null && Argmax(theirs) == f32Argmax[p]) theirsF32++;
@@ -146,6 +151,7 @@ internal static class EndToEndPeers
         return new LogitsResult(label, k, maxDiff, maxLogit, agree) 
         {
             Disagreements = disagreements,
+            LlamaCppArgmax = theirArgmax,
             AgreementWithF32 = f32Argmax is null ? null : (oursF32, theirsF32),
         };
     }

@@ -59,8 +59,12 @@ internal static class GgufLogitsBenchCommand
         var skipped = new List<string>();
         var table = new Table().Title($"Logits over {s.Positions} positions: us vs llama.cpp, both loading our GGUF export ({(s.Model is null ? "random weights" : $"{s.Model}'s weights, text of {s.PromptFile}")}, " +
             $"{s.Threads} threads, no flash attention)");
-        foreach (var column in new[] { "architecture", "GGUF", "max |Δlogit|", "max |logit|", "relative", "argmax agree", "vs f32: ours / llama.cpp", "disagreements: llama.cpp top-2 gap / our |Δ|" })
+        foreach (var column in new[] { "architecture", "GGUF", "max |Δlogit|", "max |logit|", "relative", "argmax agree", "vs f32: ours / llama.cpp", "llama.cpp vs its first layout", "disagreements: llama.cpp top-2 gap / our |Δ|" })
             table.AddColumn(column);
+        // With a trained model every layout computes the same function from the same quantized blocks (ours
+        // gives bit-identical logits in each), so llama.cpp's argmaxes in each layout against its first one
+        // show how far its own results move with the layout: the floor an agreement figure can reach.
+        var firstLayout = new Dictionary<string, int[]>();
         LlamaCppModel.QuietLogs();
         try
         {
@@ -100,13 +104,18 @@ internal static class GgufLogitsBenchCommand
                         using var loaded = LanguageModel.Load(gguf, backend);
                         var l = EndToEndPeers.Logits(loaded.Transformer, gguf, type, prompt, s.Threads, flashAttention: false, f32Argmax);
                         double relative = l.MaxAbsDiff / l.MaxAbsLogit;
+                        int? selfAgreement = null;
+                        if (s.Model is not null && !firstLayout.TryAdd(type, l.LlamaCppArgmax))
+                            selfAgreement = l.LlamaCppArgmax.Zip(firstLayout[type]).Count(pair => pair.First == pair.Second);
                         table.AddRow(architecture, type, $"{l.MaxAbsDiff:E2}", $"{l.MaxAbsLogit:F3}", $"{relative:E2}", $"{l.ArgmaxAgreement}/{l.Positions}",
-                            $"{l.AgreementWithF32!.Value.Ours} / {l.AgreementWithF32.Value.LlamaCpp}", string.Join(", ", l.Disagreements.Select(d => $"{d.Gap:E1} / {d.Diff:E1}")));
+                            $"{l.AgreementWithF32!.Value.Ours} / {l.AgreementWithF32.Value.LlamaCpp}",
+                            selfAgreement is int self ? $"{self}/{l.Positions}" : "-", string.Join(", ", l.Disagreements.Select(d => $"{d.Gap:E1} / {d.Diff:E1}")));
                         rows.Add(new()
                         {
                             ["architecture"] = architecture, ["type"] = type, ["positions"] = l.Positions, ["max_abs_diff"] = l.MaxAbsDiff,
                             ["max_abs_logit"] = l.MaxAbsLogit, ["relative"] = relative, ["argmax_agreement"] = l.ArgmaxAgreement,
                             ["f32_argmax_agreement_ours"] = l.AgreementWithF32!.Value.Ours, ["f32_argmax_agreement_llama_cpp"] = l.AgreementWithF32.Value.LlamaCpp,
+                            ["llama_cpp_argmax_agreement_with_first_layout"] = (object?)selfAgreement ?? "first layout",
                             ["disagreements"] = l.Disagreements.Select(d => new Dictionary<string, object> { ["position"] = d.Position, ["top2_gap"] = d.Gap, ["max_abs_diff"] = d.Diff }).ToList(),
                         });
                     }
