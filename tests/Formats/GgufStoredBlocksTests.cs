@@ -87,6 +87,35 @@ public class GgufStoredBlocksTests
         Assert.Contains("blk.0.ffn_down.weight", error.Message);
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q5_0)]
+    [InlineData(GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q6_K)]
+    public void OneLlamaModel_GivesBitIdenticalLogitsInEveryLlamaFamilyLayout(GgmlType type)
+    {
+        // Qwen2 with zero biases and Phi-3's fused projections compute Llama's function from the same blocks
+        // (llama's rope row order and phi3's fusion are undone row by row at load), so nothing may differ.
+        using var dir = new TempDirectory();
+        string llama = dir.File("llama");
+        RandomModel.Create(llama, RandomModel.ConfigFor("llama", 256, layers: 2, heads: 4, kvHeads: 2, intermediate: 512, vocab: 260, context: 16, tied: false), seed: 5);
+        var weights = HfCheckpoint.Load(llama, ModelConfig.Load(llama));
+        float[]? expected = null;
+        foreach (string architecture in new[] { "llama", "qwen2", "phi3" })
+        {
+            string model = dir.File("model-" + architecture);
+            HfCheckpoint.Save(DistillSpec.Models.Architectures.LlamaFamilyLayouts.As(weights, architecture)!, model);
+            foreach (string file in Directory.EnumerateFiles(llama).Where(f => Path.GetFileName(f) is not ("config.json" or "model.safetensors")))
+                File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+            string gguf = dir.File(architecture + ".gguf");
+            GgufExporter.Build(model, type).Save(gguf);
+            var logits = Logits(gguf, WeightFormat.F32, ModelLoadOptions.Default);
+            if (expected is null) expected = logits;
+            else Assert.Equal(expected, logits);
+        }
+        Assert.Null(DistillSpec.Models.Architectures.LlamaFamilyLayouts.As(weights, "gpt2"));
+    }
+
     private static float[] Logits(string path, WeightFormat format, ModelLoadOptions options)
     {
         using var backend = new SimdBackend(1);

@@ -5,10 +5,9 @@ using DistillSpec.Tokenization;
 namespace DistillSpec.Bench;
 
 /// <summary>
-/// A trained Llama-family checkpoint rewritten in another Llama-family architecture's layout, computing
-/// the same function: Qwen2 with zero q/k/v biases, Phi-3 with its fused projections. It lets the logits
-/// check run a model whose predictions are peaked, as a real model's are, in every architecture that
-/// can hold it.
+/// A trained Llama checkpoint written in another Llama-family architecture's layout (LlamaFamilyLayouts),
+/// so the logits check runs a model whose predictions are peaked, as a real model's are, in every
+/// architecture that can hold it; and its prompt, real text.
 /// </summary>
 internal static class TrainedModelLayouts
 {
@@ -16,23 +15,8 @@ internal static class TrainedModelLayouts
     public static bool TryWrite(string source, string architecture, string directory)
     {
         var config = ModelConfig.Load(source);
-        if (config.Architecture != Architecture.Llama || config.AttentionBias || config.MlpBias)
-            throw new ArgumentException($"--model {source}: expected a Llama-family checkpoint without biases, found {config.ArchitectureName}");
-        var registered = Models.Architectures.ModelArchitectures.ByGgufName(architecture)
-            ?? throw new ArgumentException($"unknown architecture '{architecture}'; expected one of {string.Join(", ", Models.Architectures.ModelArchitectures.GgufNames)}");
-        if (registered is Models.Architectures.Gpt2) return false;
-        var target = config with { ArchitectureName = registered.HfClasses[0], AttentionBias = registered is Models.Architectures.Qwen2 };
-        var weights = HfCheckpoint.Load(source, config);
-        var layers = weights.Layers.Select(l => !target.AttentionBias ? l : new LayerWeights
-        {
-            AttentionNorm = l.AttentionNorm, Query = l.Query, Key = l.Key, Value = l.Value, Output = l.Output,
-            QueryBias = new float[target.QDim], KeyBias = new float[target.KvDim], ValueBias = new float[target.KvDim],
-            MlpNorm = l.MlpNorm, Gate = l.Gate, Up = l.Up, Down = l.Down,
-        }).ToArray();
-        HfCheckpoint.Save(new ModelWeights
-        {
-            Config = target, Embedding = weights.Embedding, Layers = layers, FinalNorm = weights.FinalNorm, LmHead = weights.LmHead,
-        }, directory);
+        if (Models.Architectures.LlamaFamilyLayouts.As(HfCheckpoint.Load(source, config), architecture) is not { } weights) return false;
+        HfCheckpoint.Save(weights, directory);
         foreach (string file in Directory.EnumerateFiles(source))
             if (Path.GetFileName(file) is not ("config.json" or "model.safetensors" or "trainer_state.json"))
                 File.Copy(file, Path.Combine(directory, Path.GetFileName(file)), overwrite: true);
