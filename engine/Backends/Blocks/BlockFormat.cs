@@ -140,6 +140,15 @@ internal static class BlockFormats
             TB.Dequantize(blocks.Slice(b * TB.BlockBytes, TB.BlockBytes), y.Slice(b * TB.BlockWeights, TB.BlockWeights));
     }
 
+    /// <summary>The value of largest magnitude, sign kept (the first of equals; 0 for none), as ggml's Q4_0/Q5_0 quantizers take it.</summary>
+    public static float SignedExtreme(ReadOnlySpan<float> x)
+    {
+        float amax = 0f, extreme = 0f;
+        foreach (float v in x)
+            if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); extreme = v; }
+        return extreme;
+    }
+
     public static float ReadHalf(ReadOnlySpan<byte> bytes, int at) => HalfToSingle(BinaryPrimitives.ReadUInt16LittleEndian(bytes[at..]));
 
     /// <summary>

@@ -16,10 +16,7 @@ internal unsafe struct Q4_0Block : IBlock32
     public static void Quantize(ReadOnlySpan<float> x, Span<byte> block)
     {
         // The signed value of largest magnitude maps to -8, so the full [-8, 7] range is used on its side.
-        float amax = 0f, max = 0f;
-        foreach (float v in x)
-            if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
-        float d = max / -8f;
+        float d = BlockFormats.SignedExtreme(x) / -8f;
         float id = d != 0f ? 1f / d : 0f;
         BlockFormats.WriteHalf(block, 0, d);
         for (int j = 0; j < 16; j++)

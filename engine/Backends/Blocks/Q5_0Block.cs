@@ -21,10 +21,7 @@ internal unsafe struct Q5_0Block : IBlock32
     public static void Quantize(ReadOnlySpan<float> x, Span<byte> block)
     {
         // As Q4_0: the signed value of largest magnitude maps to -16, the other side clamped to 15.
-        float amax = 0f, max = 0f;
-        foreach (float v in x)
-            if (amax < MathF.Abs(v)) { amax = MathF.Abs(v); max = v; }
-        float d = max / -16f;
+        float d = BlockFormats.SignedExtreme(x) / -16f;
         float id = d != 0f ? 1f / d : 0f;
         BlockFormats.WriteHalf(block, 0, d);
         uint high = 0;
