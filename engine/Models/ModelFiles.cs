@@ -14,6 +14,16 @@ public static class ModelFiles
         ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt",
          "tokenizer.model", "added_tokens.json", "generation_config.json"];
 
+    /// <summary>Copies the tokenizer and side files (TokenizerFiles) that source has into directory.</summary>
+    public static void CopyTokenizerFiles(string source, string directory)
+    {
+        foreach (string file in TokenizerFiles)
+        {
+            string from = Path.Combine(source, file);
+            if (File.Exists(from)) File.Copy(from, Path.Combine(directory, file));
+        }
+    }
+
     /// <summary>Why path (a file under directory) may not be read, or null when it resolves inside the directory.</summary>
     public static string? Escape(string directory, string path)
     {

@@ -21,7 +21,7 @@ internal static class SparseScan
         ref float start = ref MemoryMarshal.GetReference(values);
         for (int i = from; i < full; i += n)
             if (!Vector256.EqualsAll(Vector256.LoadUnsafe(ref start, (nuint)i), Vector256<float>.Zero)) return i;
-        return Math.Max(from, full) < values.Length ? Math.Max(from, full) : values.Length;
+        return Tail(from, full, values.Length);
     }
 
     /// <summary>The start of the first block at or after `from` in which min(a, b) holds a nonzero (a and b nonnegative), or a.Length.</summary>
@@ -36,8 +36,11 @@ internal static class SparseScan
             var m = Vector256.Min(Vector256.LoadUnsafe(ref ra, (nuint)i), Vector256.LoadUnsafe(ref rb, (nuint)i));
             if (!Vector256.EqualsAll(m, Vector256<float>.Zero)) return i;
         }
-        return Math.Max(from, full) < a.Length ? Math.Max(from, full) : a.Length;
+        return Tail(from, full, a.Length);
     }
+
+    // Past the whole blocks: the short last block (scanned element by element), unless it is passed too.
+    private static int Tail(int from, int full, int length) => Math.Max(from, full) < length ? Math.Max(from, full) : length;
 
     /// <summary>
     /// Writes to indices, in increasing order, every i with values[i] &gt;= threshold (never a NaN's)

@@ -86,11 +86,7 @@ public static class Checkpoint
     {
         if (source is not null)
         {
-            foreach (string file in ModelFiles.TokenizerFiles)
-            {
-                string from = Path.Combine(source, file);
-                if (File.Exists(from)) File.Copy(from, Path.Combine(directory, file));
-            }
+            ModelFiles.CopyTokenizerFiles(source, directory);
             return;
         }
         if (config.VocabSize < 257) return;

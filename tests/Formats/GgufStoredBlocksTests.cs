@@ -105,8 +105,7 @@ public class GgufStoredBlocksTests
         {
             string model = dir.File("model-" + architecture);
             HfCheckpoint.Save(DistillSpec.Models.Architectures.LlamaFamilyLayouts.As(weights, architecture)!, model);
-            foreach (string file in Directory.EnumerateFiles(llama).Where(f => Path.GetFileName(f) is not ("config.json" or "model.safetensors")))
-                File.Copy(file, Path.Combine(model, Path.GetFileName(file)));
+            ModelFiles.CopyTokenizerFiles(llama, model);
             string gguf = dir.File(architecture + ".gguf");
             GgufExporter.Build(model, type).Save(gguf);
             var logits = Logits(gguf, WeightFormat.F32, ModelLoadOptions.Default);

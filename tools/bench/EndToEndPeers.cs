@@ -142,13 +142,14 @@ internal static class EndToEndPeers
                 maxLogit = Math.Max(maxLogit, Math.Abs(mine[i]));
             }
             maxDiff = Math.Max(maxDiff, diff);
+            int ourArgmax = Argmax(mine);
             theirArgmax[p] = Argmax(theirs);
-            if (Argmax(mine) == theirArgmax[p]) agree++;
+            if (ourArgmax == theirArgmax[p]) agree++;
             else disagreements.Add(new ArgmaxDisagreement(p, TopGap(theirs), diff));
-            if (f32Argmax is not null && Argmax(mine) == f32Argmax[p]) oursF32++;
-            if (f32Argmax is not null && Argmax(theirs) == f32Argmax[p]) theirsF32++;
+            if (f32Argmax is not null && ourArgmax == f32Argmax[p]) oursF32++;
+            if (f32Argmax is not null && theirArgmax[p] == f32Argmax[p]) theirsF32++;
         }
-        return new LogitsResult(label, k, maxDiff, maxLogit, agree) 
+        return new LogitsResult(label, k, maxDiff, maxLogit, agree)
         {
             Disagreements = disagreements,
             LlamaCppArgmax = theirArgmax,

@@ -17,9 +17,7 @@ internal static class TrainedModelLayouts
         var config = ModelConfig.Load(source);
         if (Models.Architectures.LlamaFamilyLayouts.As(HfCheckpoint.Load(source, config), architecture) is not { } weights) return false;
         HfCheckpoint.Save(weights, directory);
-        foreach (string file in Directory.EnumerateFiles(source))
-            if (Path.GetFileName(file) is not ("config.json" or "model.safetensors" or "trainer_state.json"))
-                File.Copy(file, Path.Combine(directory, Path.GetFileName(file)), overwrite: true);
+        ModelFiles.CopyTokenizerFiles(source, directory);
         return true;
     }
 
