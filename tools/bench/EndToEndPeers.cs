@@ -40,13 +40,24 @@ internal static class EndToEndPeers
     {
         void Forward(ReadOnlySpan<int> tokens, int start);
         ReadOnlySpan<float> LastLogits { get; }
+
+        /// <summary>Forgets positions from start on, then runs tokens there with logits for every one of them: a verification pass.</summary>
+        void Verify(ReadOnlySpan<int> tokens, int start);
     }
 
     internal sealed class Ours(Transformer model, KvCache cache) : ICausalModel
     {
         private readonly float[] _logits = new float[model.VocabSize];
+        private float[] _all = [];
         public void Forward(ReadOnlySpan<int> tokens, int start) => model.Forward(tokens, start, cache, _logits);
         public ReadOnlySpan<float> LastLogits => _logits;
+
+        public void Verify(ReadOnlySpan<int> tokens, int start)
+        {
+            if (_all.Length < tokens.Length * model.VocabSize) _all = new float[tokens.Length * model.VocabSize];
+            cache.Truncate(start);
+            model.Forward(tokens, start, cache, _all.AsSpan(0, tokens.Length * model.VocabSize));
+        }
     }
 
     internal sealed class LlamaCpp(LlamaCppModel model) : ICausalModel
@@ -61,6 +72,13 @@ internal static class EndToEndPeers
         }
 
         public ReadOnlySpan<float> LastLogits => model.Logits(_last);
+
+        public void Verify(ReadOnlySpan<int> tokens, int start)
+        {
+            model.Forget(start);
+            model.Evaluate(tokens, start, allLogits: true);
+            _last = tokens.Length - 1;
+        }
     }
 
     public static SpeedResult Speed(ModelConfig config, ModelWeights weights, string gguf, int threads, int[] prompt, int decodeTokens)
@@ -103,6 +121,25 @@ internal static class EndToEndPeers
             bestDecode = Math.Min(bestDecode, decodeSeconds);
         }
         return (prompt.Length / bestPrompt, decodeTokens / bestDecode, tokens);
+    }
+
+    /// <summary>
+    /// What speculative decoding pays per round: one decode step (a token with its logits) and one verification pass
+    /// (`tokens` positions, logits for each), both after the prompt, alternated over 22 rounds; medians of the last 20, in ms.
+    /// </summary>
+    internal static (double StepMs, double VerifyMs) VerifyCost(ICausalModel model, int[] prompt, int tokens)
+    {
+        model.Forward(prompt, 0);
+        var next = Enumerable.Range(0, tokens).Select(i => prompt[i % prompt.Length]).ToArray();
+        List<double> steps = [], verifies = [];
+        for (int round = 0; round < 22; round++)
+            foreach (int n in new[] { 1, tokens })
+            {
+                long start = Stopwatch.GetTimestamp();
+                model.Verify(next.AsSpan(0, n), prompt.Length);
+                if (round >= 2) (n == 1 ? steps : verifies).Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            }
+        return (Median.Of(steps), Median.Of(verifies));
     }
 
     /// <summary>Logits of every position of tokens, ours against llama.cpp's from the given GGUF file.</summary>

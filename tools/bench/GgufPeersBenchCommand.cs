@@ -30,21 +30,23 @@ internal static class GgufPeersBenchCommand
         var threads = new Option<string>("--threads", "-t") { Description = "comma-separated thread counts", DefaultValueFactory = _ => "1,2" };
         var prompt = new Option<int>("--prompt-tokens") { Description = "prompt length", DefaultValueFactory = _ => 128 };
         var decode = new Option<int>("--decode-tokens") { Description = "greedy tokens to decode", DefaultValueFactory = _ => 64 };
+        var verify = new Option<int>("--verify-tokens") { Description = "positions of a verification pass each engine times against a decode step (0: none)", DefaultValueFactory = _ => 5 };
         var runs = new Option<int>("--runs") { Description = "measured runs per engine after a warm-up (best kept)", DefaultValueFactory = _ => 3 };
         var peers = new Option<string>("--peers") { Description = "node (node-llama-cpp's prebuilt llama.cpp), llamasharp, or both", DefaultValueFactory = _ => "node,llamasharp" };
         var output = new Option<string>("--out") { Description = "JSON report path", DefaultValueFactory = _ => "reports/bench-gguf-peers.json" };
         var command = new Command("gguf-peers", "load time, peak RSS, prompt and decode tokens/s on GGUF files at realistic shapes: ours vs llama.cpp")
         {
-            shapes, formats, threads, prompt, decode, runs, peers, output,
+            shapes, formats, threads, prompt, decode, verify, runs, peers, output,
         };
         command.SetAction(r => Run(
             r.GetValue(shapes)!.Split(',').Select(n => Shapes.FirstOrDefault(s => s.Name == n.Trim()) ?? throw new ArgumentException($"--shapes: unknown shape '{n}'")).ToArray(),
             r.GetValue(formats)!.Split(',').Select(f => f.Trim()).ToArray(), CommaList.Ints(r.GetValue(threads)!),
-            r.GetValue(prompt), r.GetValue(decode), r.GetValue(runs), r.GetValue(peers)!.Split(','), r.GetValue(output)!));
+            r.GetValue(prompt), r.GetValue(decode), r.GetValue(verify), r.GetValue(runs), r.GetValue(peers)!.Split(','), r.GetValue(output)!));
         return command;
     }
 
-    private static int Run(Shape[] shapes, string[] formats, int[] threads, int promptTokens, int decodeTokens, int runs, string[] peers, string output)
+    private static int Run(Shape[] shapes, string[] formats, int[] threads, int promptTokens, int decodeTokens, int verifyTokens, int runs, string[] peers,
+        string output)
     {
         string root = Path.Combine(Path.GetTempPath(), "dspec-gguf-peers-" + Guid.NewGuid().ToString("N"));
         string script = Path.GetFullPath("tools/bench/node/llamacpp-bench.mjs");
@@ -58,7 +60,7 @@ internal static class GgufPeersBenchCommand
             {
                 string dir = Path.Combine(root, shape.Name);
                 var config = RandomModel.ConfigFor(shape.Architecture, shape.Hidden, shape.Layers, shape.Heads, shape.KvHeads, shape.Intermediate, shape.Vocab,
-                    context: promptTokens + decodeTokens + 8, tied: true);
+                    context: promptTokens + Math.Max(decodeTokens, verifyTokens) + 8, tied: true);
                 AnsiConsole.MarkupLine($"[grey]{shape.Name}: writing random weights[/]");
                 RandomModel.Create(dir, config, seed: 1);
                 var prompt = Enumerable.Range(0, promptTokens).Select(i => (i * 7919 + 13) % shape.Vocab).ToArray();
@@ -71,7 +73,7 @@ internal static class GgufPeersBenchCommand
                     foreach (int t in threads)
                     {
                         AnsiConsole.MarkupLine($"[grey]{shape.Name} {format} ({mb:F0} MB), {t} thread(s)[/]");
-                        string[] common = ["--model", gguf, "--threads", $"{t}", "--prompt", ids, "--decode", $"{decodeTokens}", "--runs", $"{runs}"];
+                        string[] common = ["--model", gguf, "--threads", $"{t}", "--prompt", ids, "--decode", $"{decodeTokens}", "--runs", $"{runs}", "--verify", $"{verifyTokens}"];
                         var ours = Probe(Self(["gguf-probe", .. common]));
                         PeerProbe? viaNode = node ? TryProbe(() => PeerProbe.Run("node", [script, .. common]), $"node-llama-cpp on {shape.Name} {format}", skipped) : null;
                         PeerProbe? viaSharp = llamaSharp ? TryProbe(() => Probe(Self(["gguf-probe", .. common, "--engine", "llamasharp"])), $"LLamaSharp on {shape.Name} {format}", skipped) : null;
@@ -85,8 +87,8 @@ internal static class GgufPeersBenchCommand
         {
             if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
         }
-        Print(rows, promptTokens, decodeTokens);
-        Write(output, rows, shapes, promptTokens, decodeTokens, runs, loadAtStart, skipped);
+        Print(rows, promptTokens, decodeTokens, verifyTokens);
+        Write(output, rows, shapes, promptTokens, decodeTokens, verifyTokens, runs, loadAtStart, skipped);
         foreach (string reason in skipped) AnsiConsole.MarkupLine($"[yellow]skipped:[/] {Markup.Escape(reason)}");
         return 0;
     }
@@ -129,10 +131,10 @@ internal static class GgufPeersBenchCommand
 
     private static int Agree(PeerProbe a, PeerProbe? b) => b is null ? 0 : a.Tokens.Zip(b.Tokens).TakeWhile(p => p.First == p.Second).Count();
 
-    private static void Print(List<Row> rows, int promptTokens, int decodeTokens)
+    private static void Print(List<Row> rows, int promptTokens, int decodeTokens, int verifyTokens)
     {
         var table = new Table().Title($"GGUF files, {promptTokens}-token prompt, {decodeTokens} greedy tokens: ours vs llama.cpp (node-llama-cpp / LLamaSharp); ratio = ours / stronger");
-        foreach (var column in new[] { "shape", "format", "MB", "threads", "load s", "peak RSS MB", "prompt tok/s", "ratio", "decode tok/s", "ratio", "greedy agree" })
+        foreach (var column in new[] { "shape", "format", "MB", "threads", "load s", "peak RSS MB", "prompt tok/s", "ratio", "decode tok/s", "ratio", $"verify {verifyTokens} / step", "greedy agree" })
             table.AddColumn(column);
         foreach (var r in rows)
         {
@@ -140,7 +142,7 @@ internal static class GgufPeersBenchCommand
                 $"{f(r.Ours).ToString(format)} / {(r.Node is null ? "-" : f(r.Node).ToString(format))} / {(r.LlamaSharp is null ? "-" : f(r.LlamaSharp).ToString(format))}";
             table.AddRow(r.Shape, r.Format, $"{r.FileMb:F0}", $"{r.Threads}", Trio(p => p.LoadSeconds, "F2"), Trio(p => p.PeakRssMb, "F0"),
                 Trio(p => p.PromptTokensPerSecond, "F0"), Ratio(r, p => p.PromptTokensPerSecond), Trio(p => p.DecodeTokensPerSecond, "F1"),
-                Ratio(r, p => p.DecodeTokensPerSecond), $"{Agree(r.Ours, r.Node)}/{Agree(r.Ours, r.LlamaSharp)} of {decodeTokens}");
+                Ratio(r, p => p.DecodeTokensPerSecond), Trio(p => p.VerifyOverStep ?? double.NaN, "F2"), $"{Agree(r.Ours, r.Node)}/{Agree(r.Ours, r.LlamaSharp)} of {decodeTokens}");
         }
         AnsiConsole.Write(table);
     }
@@ -150,12 +152,13 @@ internal static class GgufPeersBenchCommand
 
     private static string Ratio(Row r, Func<PeerProbe, double> f) => Stronger(r, f) is double s ? $"{f(r.Ours) / s:F2}" : "-";
 
-    private static void Write(string output, List<Row> rows, Shape[] shapes, int promptTokens, int decodeTokens, int runs, string loadAtStart, List<string> skipped)
+    private static void Write(string output, List<Row> rows, Shape[] shapes, int promptTokens, int decodeTokens, int verifyTokens, int runs, string loadAtStart,
+        List<string> skipped)
     {
         var report = new Dictionary<string, object?>
         {
             ["machine"] = new Dictionary<string, object> { ["cores"] = Environment.ProcessorCount, ["load_average_at_start"] = loadAtStart, ["load_average_at_end"] = PeersBenchCommand.LoadAverage() },
-            ["protocol"] = $"each engine in a fresh process loads the file, then a warm-up and the best of {runs} runs of a {promptTokens}-token prompt pass and {decodeTokens} greedy decode steps; random weights, prompts are token ids",
+            ["protocol"] = $"each engine in a fresh process loads the file, then a warm-up and the best of {runs} runs of a {promptTokens}-token prompt pass and {decodeTokens} greedy decode steps; then one decode step against one {verifyTokens}-position pass with logits at every position (a speculative round's verification), alternated, medians of 20; random weights, prompts are token ids",
             ["shapes"] = shapes,
             ["rows"] = rows.Select(r => new Dictionary<string, object?>
             {

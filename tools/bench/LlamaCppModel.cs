@@ -63,6 +63,9 @@ internal sealed class LlamaCppModel : IDisposable
 
     public void Clear() => _context.NativeHandle.MemoryClear(true);
 
+    /// <summary>Drops the sequence's cached positions from `start` on.</summary>
+    public void Forget(int start) => _context.NativeHandle.MemorySequenceRemove(LLamaSeqId.Zero, (LLamaPos)start, (LLamaPos)(-1));
+
     public void Evaluate(ReadOnlySpan<int> tokens, int start, bool allLogits)
     {
         _batch.Clear();

@@ -6,10 +6,15 @@ namespace DistillSpec.Bench;
 /// One engine on one GGUF file in a fresh process: load time, the bench's prompt/decode protocol
 /// (EndToEndPeers.Measure), the greedy tokens and the process's peak RSS. Ours is `dspec-bench gguf-probe`,
 /// llama.cpp's is tools/bench/node/llamacpp-bench.mjs; both print this record as JSON.
+/// StepMs and VerifyMs: one decode step and one pass over VerifyTokens positions (logits for each) after the prompt,
+/// medians (EndToEndPeers.VerifyCost); 0 where not measured.
 /// </summary>
 internal sealed record PeerProbe(string Engine, string? CpuVariant, double LoadSeconds, double PromptTokensPerSecond,
-    double DecodeTokensPerSecond, double PeakRssMb, int[] Tokens)
+    double DecodeTokensPerSecond, double PeakRssMb, int[] Tokens, int VerifyTokens = 0, double StepMs = 0, double VerifyMs = 0)
 {
+    /// <summary>A verification pass over a decode step: what each speculative round pays; null where not measured.</summary>
+    public double? VerifyOverStep => StepMs > 0 ? VerifyMs / StepMs : null;
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
