@@ -24,6 +24,12 @@ internal sealed record LogitsResult(string Gguf, int Positions, double MaxAbsDif
 
     /// <summary>llama.cpp's argmax at every position.</summary>
     public int[] LlamaCppArgmax { get; init; } = [];
+
+    /// <summary>llama.cpp's logits, position after position.</summary>
+    public float[] LlamaCppLogits { get; init; } = [];
+
+    /// <summary>The median over positions of each position's max |difference|: how far apart the engines typically are, where MaxAbsDiff is the worst.</summary>
+    public double MedianPositionDiff { get; init; }
 }
 
 /// <summary>A flip between near-tied tokens has Gap at most about 2 x Diff: the two engines' errors close the gap.</summary>
@@ -166,12 +172,15 @@ internal static class EndToEndPeers
         llama.Evaluate(tokens, 0, allLogits: true);
         double maxDiff = 0, maxLogit = 0;
         int agree = 0, oursF32 = 0, theirsF32 = 0;
+        var theirLogits = new float[k * v];
+        var positionDiffs = new double[k];
         var disagreements = new List<ArgmaxDisagreement>();
         var theirArgmax = new int[k];
         for (int p = 0; p < k; p++)
         {
             var mine = ours.AsSpan(p * v, v);
             var theirs = llama.Logits(p);
+            theirs.CopyTo(theirLogits.AsSpan(p * v, v));
             double diff = 0;
             for (int i = 0; i < v; i++)
             {
@@ -179,6 +188,7 @@ internal static class EndToEndPeers
                 maxLogit = Math.Max(maxLogit, Math.Abs(mine[i]));
             }
             maxDiff = Math.Max(maxDiff, diff);
+            positionDiffs[p] = diff;
             int ourArgmax = Argmax(mine);
             theirArgmax[p] = Argmax(theirs);
             if (ourArgmax == theirArgmax[p]) agree++;
@@ -190,6 +200,8 @@ internal static class EndToEndPeers
         {
             Disagreements = disagreements,
             LlamaCppArgmax = theirArgmax,
+            LlamaCppLogits = theirLogits,
+            MedianPositionDiff = Median.Of(positionDiffs),
             AgreementWithF32 = f32Argmax is null ? null : (oursF32, theirsF32),
         };
     }

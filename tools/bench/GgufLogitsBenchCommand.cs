@@ -49,6 +49,19 @@ internal static class GgufLogitsBenchCommand
         return command;
     }
 
+    // The largest |a - b| over all logits, and the median over positions of each position's largest.
+    private static (double Max, double Median) PositionDiffs(float[] a, float[] b, int positions)
+    {
+        int v = a.Length / positions;
+        var perPosition = Enumerable.Range(0, positions).Select(p =>
+        {
+            double d = 0;
+            for (int i = p * v; i < (p + 1) * v; i++) d = Math.Max(d, Math.Abs(a[i] - b[i]));
+            return d;
+        }).ToArray();
+        return (perPosition.Max(), Median.Of(perPosition));
+    }
+
     private static GgmlType ParseType(string type) => GgmlTypes.ParseName(type)
         ?? throw new ArgumentException($"unknown GGUF type '{type}'; expected f32, f16, bf16, q8_0, q4_0, q5_0, q5_1, q4_k, q5_k or q6_k (K-quants need --hidden and --intermediate multiples of 256)");
 
@@ -59,12 +72,12 @@ internal static class GgufLogitsBenchCommand
         var skipped = new List<string>();
         var table = new Table().Title($"Logits over {s.Positions} positions: us vs llama.cpp, both loading our GGUF export ({(s.Model is null ? "random weights" : $"{s.Model}'s weights, text of {s.PromptFile}")}, " +
             $"{s.Threads} threads, no flash attention)");
-        foreach (var column in new[] { "architecture", "GGUF", "max |Δlogit|", "max |logit|", "relative", "argmax agree", "vs f32: ours / llama.cpp", "llama.cpp vs its first layout", "disagreements: llama.cpp top-2 gap / our |Δ|" })
+        foreach (var column in new[] { "architecture", "GGUF", "max |Δlogit|", "max |logit|", "relative", "argmax agree", "vs f32: ours / llama.cpp", "median position |Δ|", "llama.cpp vs its first layout: argmax, max / median |Δ|", "disagreements: llama.cpp top-2 gap / our |Δ|" })
             table.AddColumn(column);
         // With a trained model every layout computes the same function from the same quantized blocks (ours
         // gives bit-identical logits in each), so llama.cpp's argmaxes in each layout against its first one
         // show how far its own results move with the layout: the floor an agreement figure can reach.
-        var firstLayout = new Dictionary<string, int[]>();
+        var firstLayout = new Dictionary<string, LogitsResult>();
         LlamaCppModel.QuietLogs();
         try
         {
@@ -105,17 +118,25 @@ internal static class GgufLogitsBenchCommand
                         var l = EndToEndPeers.Logits(loaded.Transformer, gguf, type, prompt, s.Threads, flashAttention: false, f32Argmax);
                         double relative = l.MaxAbsDiff / l.MaxAbsLogit;
                         int? selfAgreement = null;
-                        if (s.Model is not null && !firstLayout.TryAdd(type, l.LlamaCppArgmax))
-                            selfAgreement = l.LlamaCppArgmax.Zip(firstLayout[type]).Count(pair => pair.First == pair.Second);
+                        (double Max, double Median)? selfDiff = null;
+                        if (s.Model is not null && !firstLayout.TryAdd(type, l))
+                        {
+                            selfAgreement = l.LlamaCppArgmax.Zip(firstLayout[type].LlamaCppArgmax).Count(pair => pair.First == pair.Second);
+                            selfDiff = PositionDiffs(l.LlamaCppLogits, firstLayout[type].LlamaCppLogits, l.Positions);
+                        }
                         table.AddRow(architecture, type, $"{l.MaxAbsDiff:E2}", $"{l.MaxAbsLogit:F3}", $"{relative:E2}", $"{l.ArgmaxAgreement}/{l.Positions}",
                             $"{l.AgreementWithF32!.Value.Ours} / {l.AgreementWithF32.Value.LlamaCpp}",
-                            selfAgreement is int self ? $"{self}/{l.Positions}" : "-", string.Join(", ", l.Disagreements.Select(d => $"{d.Gap:E1} / {d.Diff:E1}")));
+                            $"{l.MedianPositionDiff:E1}",
+                            selfAgreement is int self ? $"{self}/{l.Positions}, {selfDiff!.Value.Max:E1} / {selfDiff.Value.Median:E1}" : "-", string.Join(", ", l.Disagreements.Select(d => $"{d.Gap:E1} / {d.Diff:E1}")));
                         rows.Add(new()
                         {
                             ["architecture"] = architecture, ["type"] = type, ["positions"] = l.Positions, ["max_abs_diff"] = l.MaxAbsDiff,
                             ["max_abs_logit"] = l.MaxAbsLogit, ["relative"] = relative, ["argmax_agreement"] = l.ArgmaxAgreement,
                             ["f32_argmax_agreement_ours"] = l.AgreementWithF32!.Value.Ours, ["f32_argmax_agreement_llama_cpp"] = l.AgreementWithF32.Value.LlamaCpp,
+                            ["median_position_max_abs_diff"] = l.MedianPositionDiff,
                             ["llama_cpp_argmax_agreement_with_first_layout"] = (object?)selfAgreement ?? "first layout",
+                            ["llama_cpp_max_abs_diff_with_first_layout"] = (object?)selfDiff?.Max ?? "first layout",
+                            ["llama_cpp_median_position_max_abs_diff_with_first_layout"] = (object?)selfDiff?.Median ?? "first layout",
                             ["disagreements"] = l.Disagreements.Select(d => new Dictionary<string, object> { ["position"] = d.Position, ["top2_gap"] = d.Gap, ["max_abs_diff"] = d.Diff }).ToList(),
                         });
                     }
