@@ -12,7 +12,8 @@ namespace DistillSpec.Backends;
 /// On AVX-VNNI a chunk is one vpdpbusd, seeded with the block's correction (Q8_0: -128 * sum of
 /// the row's quants, undoing the stored +128; Q4_0: -8 * sum, ggml's offset). On AVX2 a Q4_0
 /// chunk is one vpmaddubsw whose int16 sums stay exact over a block (8 * 2 * 15 * 127 &lt; 2^15),
-/// widened once per block; a Q8_0 chunk is vpmaddubsw of |w| with x carrying w's sign, widened
+/// widened once per block (Q5_0 and Q5_1: each half block in its own int16 sums, their unsigned 5-bit q
+/// reaching 31); a Q8_0 chunk is vpmaddubsw of |w| with x carrying w's sign, widened
 /// by vpmaddwd (two products already fill int16). Both paths give the same integers, so the
 /// same outputs. Up to six input rows share each weight chunk, and every row count runs the same
 /// arithmetic, so a verification pass equals its one-row passes.
@@ -110,10 +111,28 @@ internal static unsafe class InterleavedGemm
                 Step<TC, TR>(q, 1, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 Step<TC, TR>(q, 2, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 Step<TC, TR>(q, 3, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                Step<TC, TR>(q, 4, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                Step<TC, TR>(q, 5, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                Step<TC, TR>(q, 6, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                Step<TC, TR>(q, 7, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                if (TC.SplitHalves)
+                {
+                    // Chunks 4-7 in their own accumulators, each half's int16 sums exact on its own.
+                    Vector256<int> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
+                    Step<TC, TR>(q, 4, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
+                    Step<TC, TR>(q, 5, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
+                    Step<TC, TR>(q, 6, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
+                    Step<TC, TR>(q, 7, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
+                    a0 = TC.Join(a0, b0);
+                    if (TR.Count > 1) a1 = TC.Join(a1, b1);
+                    if (TR.Count > 2) a2 = TC.Join(a2, b2);
+                    if (TR.Count > 3) a3 = TC.Join(a3, b3);
+                    if (TR.Count > 4) a4 = TC.Join(a4, b4);
+                    if (TR.Count > 5) a5 = TC.Join(a5, b5);
+                }
+                else
+                {
+                    Step<TC, TR>(q, 4, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                    Step<TC, TR>(q, 5, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                    Step<TC, TR>(q, 6, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                    Step<TC, TR>(q, 7, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                }
                 var dw = Halves(block);
                 c0 = Scaled(TC.Finish(a0, up[0]), dw, sp[0], c0);
                 if (TR.Count > 1) c1 = Scaled(TC.Finish(a1, up[1]), dw, sp[1], c1);
@@ -232,6 +251,12 @@ internal static unsafe class InterleavedGemm
 
         /// <summary>The 8 outputs' dot products from the accumulator after 8 chunks: the accumulator itself unless a path widens or offsets it.</summary>
         static virtual Vector256<int> Finish(Vector256<int> acc, int sum) => acc;
+
+        /// <summary>Whether chunks 4-7 go to accumulators of their own (Join adds them to 0-3's before Finish): int16 sums that fit 4 chunks, not 8.</summary>
+        static virtual bool SplitHalves => false;
+
+        /// <summary>Chunks 0-3's accumulator and 4-7's as one, for Finish (SplitHalves only).</summary>
+        static virtual Vector256<int> Join(Vector256<int> low, Vector256<int> high) => throw new NotSupportedException();
     }
 
     // Stored q + 128 for w = q: seed -128 * sum(x).
@@ -271,25 +296,28 @@ internal static unsafe class InterleavedGemm
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
     }
 
-    // |w| <= 16 times x with w's sign: int16 sums stay exact over a block (8 * 2 * 16 * 127 = 32512), widened once.
+    // Unsigned q <= 31 times x: int16 sums stay exact over half a block (4 * 2 * 31 * 127 = 31496), so the
+    // halves accumulate apart (SplitHalves) and are widened at the end; -16 * sum(x) then applies ggml's offset.
+    // Cheaper per row than |q - 16| times x carrying the sign: no vpsignb.
     private struct Avx2Q5 : IChunkDot
     {
         public static int BlockBytes => Q5_0Block.BlockBytes;
+        public static bool SplitHalves => true;
         public static Vector256<int> Start(int sum) => Vector256<int>.Zero;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Chunk Load(byte* quants, int k)
-        {
-            var signed = Quints(quants, k).AsSByte() - Vector256.Create((sbyte)16);
-            return new(Avx2.Abs(signed), signed);
-        }
+        public static Chunk Load(byte* quants, int k) => new(Quints(quants, k), default);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) =>
-            (acc.AsInt16() + Avx2.MultiplyAddAdjacent(chunk.Unsigned, Avx2.Sign(Broadcast(x), chunk.Signed))).AsInt32();
+            (acc.AsInt16() + Avx2.MultiplyAddAdjacent(chunk.Unsigned, Broadcast(x))).AsInt32();
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Finish(Vector256<int> acc, int sum) => Avx2.MultiplyAddAdjacent(acc.AsInt16(), Vector256.Create((short)1));
+        public static Vector256<int> Join(Vector256<int> low, Vector256<int> high) =>
+            Avx2.MultiplyAddAdjacent(low.AsInt16(), Vector256.Create((short)1)) + Avx2.MultiplyAddAdjacent(high.AsInt16(), Vector256.Create((short)1));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Finish(Vector256<int> acc, int sum) => acc + Vector256.Create(-16 * sum);
     }
 
     // Q5_1: unsigned q, w = d q + m; the minimum's term is added in f32 (HasMin).
@@ -307,12 +335,13 @@ internal static unsafe class InterleavedGemm
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => AvxVnni.MultiplyWideningAndAdd(acc, chunk.Unsigned, Broadcast(x));
     }
 
-    // Q5_1 on AVX2: sum(q x) = sum((q - 16) x) + 16 sum(x), the first as Q5_0's.
+    // Q5_1 on AVX2: sum(q x) as Q5_0's, without the offset.
     private struct Avx2Q51 : IChunkDot
     {
         public static int BlockBytes => Q5_1Block.BlockBytes;
         public static int QuantsAt => 32;
         public static bool HasMin => true;
+        public static bool SplitHalves => true;
         public static Vector256<int> Start(int sum) => Vector256<int>.Zero;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -322,7 +351,7 @@ internal static unsafe class InterleavedGemm
         public static Vector256<int> Add(Vector256<int> acc, Chunk chunk, sbyte* x) => Avx2Q5.Add(acc, chunk, x);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Finish(Vector256<int> acc, int sum) => Avx2Q5.Finish(acc, sum) + Vector256.Create(16 * sum);
+        public static Vector256<int> Join(Vector256<int> low, Vector256<int> high) => Avx2Q5.Join(low, high);
     }
 
     // |w| times x with w's sign: each int16 pair sum is at most 2 * 128 * 127, so every chunk is widened at once.
