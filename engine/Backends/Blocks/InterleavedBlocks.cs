@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.Intrinsics.X86;
 
 namespace DistillSpec.Backends;
@@ -11,7 +12,9 @@ namespace DistillSpec.Backends;
 /// activations adds to 8 lanes that are 8 outputs; a block's scaling then costs a few
 /// instructions per 8 outputs instead of per output. f16 scales go in 2-byte units (8 scales in
 /// 16 bytes), K-quant sub-block scales in 1-byte units (one byte of 8 rows in 8 bytes). Q8_0
-/// quants are stored plus 128 (unsigned, as vpdpbusd's unsigned side).
+/// quants are stored plus 128 (unsigned, as vpdpbusd's unsigned side). The 32 fifth bits of a
+/// Q5_0/Q5_1 block are stored transposed (FifthBits): bit k of byte m is weight 4k + m's, so the
+/// chunk of weights 4k.. finds its four bits at bit k of its four bytes, one shift away.
 /// Rows past the last multiple of 8 stay in ggml's layout, where a plain matrix has them.
 /// Same size as the stored blocks: loading a model needs no extra memory.
 /// </summary>
@@ -39,7 +42,11 @@ internal sealed class InterleavedBlocks : Tensor
         {
             var group = blocks.AsSpan(g * plain.Length, plain.Length);
             group.CopyTo(plain);
-            for (int i = 0; i < Outputs; i++) Scatter(plain.AsSpan(i * RowBytes, RowBytes), group, i);
+            for (int i = 0; i < Outputs; i++)
+            {
+                TransposeFifthBits(plain.AsSpan(i * RowBytes, RowBytes), toKernel: true);
+                Scatter(plain.AsSpan(i * RowBytes, RowBytes), group, i);
+            }
         }
     }
 
@@ -66,7 +73,22 @@ internal sealed class InterleavedBlocks : Tensor
         }
         var plain = new byte[RowBytes];
         Gather(Bytes.AsSpan(row / Outputs * Outputs * RowBytes, Outputs * RowBytes), row % Outputs, plain);
+        TransposeFifthBits(plain, toKernel: false);
         BlockFormats.Dequantize(Format, plain, destination[..Cols]);
+    }
+
+    // Each Q5_0/Q5_1 block's fifth-bit word of one row (ggml layout) to the kernel's order (FifthBits.Transpose) or back.
+    private void TransposeFifthBits(Span<byte> row, bool toKernel)
+    {
+        int at = Format switch { WeightFormat.Q5_0 => Q5_0Block.HighBitsAt, WeightFormat.Q5_1 => Q5_1Block.HighBitsAt, _ => -1 };
+        if (at < 0) return;
+        int bb = BlockFormats.BlockBytes(Format);
+        for (int b = 0; b < row.Length / bb; b++)
+        {
+            var word = row.Slice(b * bb + at, 4);
+            uint bits = BinaryPrimitives.ReadUInt32LittleEndian(word);
+            BinaryPrimitives.WriteUInt32LittleEndian(word, toKernel ? FifthBits.Transpose(bits) : FifthBits.Untranspose(bits));
+        }
     }
 
     // Row i (ggml layout) into its places in an interleaved group.
@@ -137,4 +159,25 @@ internal static class BlockFields
         WeightFormat.Q6_K => Q6_K,
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a block format"),
     };
+}
+
+/// <summary>
+/// A Q5 block's 32 fifth bits (bit j: weight j's) rearranged so that bit k of byte m is weight 4k + m's:
+/// the four weights 4k..4k+3 of a chunk then sit at bit k of bytes 0-3, as InterleavedGemm's lanes take them.
+/// </summary>
+internal static class FifthBits
+{
+    public static uint Transpose(uint bits)
+    {
+        uint result = 0;
+        for (int j = 0; j < 32; j++) result |= (bits >> j & 1) << (8 * (j % 4) + j / 4);
+        return result;
+    }
+
+    public static uint Untranspose(uint transposed)
+    {
+        uint result = 0;
+        for (int j = 0; j < 32; j++) result |= (transposed >> (8 * (j % 4) + j / 4) & 1) << j;
+        return result;
+    }
 }

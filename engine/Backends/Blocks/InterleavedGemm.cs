@@ -211,17 +211,15 @@ internal static unsafe class InterleavedGemm
         ? Vector256.Load(quants + 32 * k) & Vector256.Create((byte)0x0F)
         : Vector256.ShiftRightLogical(Vector256.Load(quants + 32 * (k - 4)).AsUInt16(), 4).AsByte() & Vector256.Create((byte)0x0F);
 
-    // Chunk k of a Q5_0 block (its interleaved fifth-bit words, then its nibble words): weights
-    // 4k..4k+3 of each output, whose fifth bits are bits 4k.. of that output's word, in byte k / 2.
+    // Chunk k of a Q5_0 block (its interleaved fifth-bit words, then its nibble words): weights 4k..4k+3 of
+    // each output, whose fifth bits are bit k of that output's four word bytes (FifthBits), moved to bit 4 by
+    // one 16-bit shift (what crosses a byte boundary lands on bits other than 4, which the mask drops).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<byte> Quints(byte* quants, int k)
     {
-        var words = Vector256.Load(quants).AsByte();
-        // Each output's 4 bytes take byte k / 2 of its own word.
-        var spread = Avx2.Shuffle(words, Vector256.Create((byte)0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12, 0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8, 8, 12, 12, 12, 12)
-            + Vector256.Create((byte)(k >> 1)));
-        var bit = Vector256.Create(1u << (4 * (k & 1)) | 2u << (4 * (k & 1) + 8) | 4u << (4 * (k & 1) + 16) | 8u << (4 * (k & 1) + 24)).AsByte();
-        return Nibbles(quants + 32, k) | (Vector256.Equals(spread & bit, bit) & Vector256.Create((byte)16));
+        var words = Vector256.Load(quants).AsUInt16();
+        var moved = k <= 4 ? words << (4 - k) : words >> (k - 4);
+        return Nibbles(quants + 32, k) | (moved.AsByte() & Vector256.Create((byte)16));
     }
 
     /// <summary>A chunk as a path multiplies it: unsigned weights, and (Q8_0 on AVX2) the signed ones whose signs x takes.</summary>

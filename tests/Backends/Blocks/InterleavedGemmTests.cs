@@ -37,6 +37,21 @@ public unsafe class InterleavedGemmTests
         }
     }
 
+    [Fact]
+    public void FifthBitsPutEachChunksBitsAtOneBitOfFourBytes()
+    {
+        var random = new Random(3);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            uint bits = (uint)random.NextInt64(0, 1L << 32);
+            uint transposed = FifthBits.Transpose(bits);
+            Assert.Equal(bits, FifthBits.Untranspose(transposed));
+            for (int k = 0; k < 8; k++)
+                for (int m = 0; m < 4; m++)
+                    Assert.Equal(bits >> (4 * k + m) & 1, transposed >> (8 * m + k) & 1);
+        }
+    }
+
     [Theory]
     [InlineData(WeightFormat.Q8_0, "AvxVnni")]
     [InlineData(WeightFormat.Q4_0, "AvxVnni")]
