@@ -111,27 +111,26 @@ internal static unsafe class InterleavedGemm
                 Step<TC, TR>(q, 1, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 Step<TC, TR>(q, 2, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
                 Step<TC, TR>(q, 3, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                // Chunks 4-7 to accumulators of their own where int16 sums fit only 4 chunks (SplitHalves); the
+                // same Step calls either way (a second set of inlined Steps spills this kernel's accumulators).
+                Vector256<int> h0 = default, h1 = default, h2 = default, h3 = default, h4 = default, h5 = default;
                 if (TC.SplitHalves)
                 {
-                    // Chunks 4-7 in their own accumulators, each half's int16 sums exact on its own.
-                    Vector256<int> b0 = default, b1 = default, b2 = default, b3 = default, b4 = default, b5 = default;
-                    Step<TC, TR>(q, 4, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
-                    Step<TC, TR>(q, 5, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
-                    Step<TC, TR>(q, 6, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
-                    Step<TC, TR>(q, 7, xp, ref b0, ref b1, ref b2, ref b3, ref b4, ref b5);
-                    a0 = TC.Join(a0, b0);
-                    if (TR.Count > 1) a1 = TC.Join(a1, b1);
-                    if (TR.Count > 2) a2 = TC.Join(a2, b2);
-                    if (TR.Count > 3) a3 = TC.Join(a3, b3);
-                    if (TR.Count > 4) a4 = TC.Join(a4, b4);
-                    if (TR.Count > 5) a5 = TC.Join(a5, b5);
+                    (h0, h1, h2, h3, h4, h5) = (a0, a1, a2, a3, a4, a5);
+                    a0 = a1 = a2 = a3 = a4 = a5 = default;
                 }
-                else
+                Step<TC, TR>(q, 4, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 5, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 6, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                Step<TC, TR>(q, 7, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                if (TC.SplitHalves)
                 {
-                    Step<TC, TR>(q, 4, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                    Step<TC, TR>(q, 5, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                    Step<TC, TR>(q, 6, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
-                    Step<TC, TR>(q, 7, xp, ref a0, ref a1, ref a2, ref a3, ref a4, ref a5);
+                    a0 = TC.Join(h0, a0);
+                    if (TR.Count > 1) a1 = TC.Join(h1, a1);
+                    if (TR.Count > 2) a2 = TC.Join(h2, a2);
+                    if (TR.Count > 3) a3 = TC.Join(h3, a3);
+                    if (TR.Count > 4) a4 = TC.Join(h4, a4);
+                    if (TR.Count > 5) a5 = TC.Join(h5, a5);
                 }
                 var dw = Halves(block);
                 c0 = Scaled(TC.Finish(a0, up[0]), dw, sp[0], c0);
@@ -253,8 +252,9 @@ internal static unsafe class InterleavedGemm
         /// <summary>Whether chunks 4-7 go to accumulators of their own (Join adds them to 0-3's before Finish): int16 sums that fit 4 chunks, not 8.</summary>
         static virtual bool SplitHalves => false;
 
-        /// <summary>Chunks 0-3's accumulator and 4-7's as one, for Finish (SplitHalves only).</summary>
-        static virtual Vector256<int> Join(Vector256<int> low, Vector256<int> high) => throw new NotSupportedException();
+        /// <summary>Chunks 0-3's accumulator and 4-7's as one, for Finish (called where SplitHalves only). The default
+        /// must stay inlinable (no throw): a call left in the branch not taken keeps this kernel's accumulators in memory.</summary>
+        static virtual Vector256<int> Join(Vector256<int> low, Vector256<int> high) => low + high;
     }
 
     // Stored q + 128 for w = q: seed -128 * sum(x).
