@@ -162,29 +162,13 @@ internal static class CpuBenchCommand
 
     /// <summary>
     /// One target call of speculative decoding (`tokens` positions after a cached prompt, logits
-    /// for all of them) and one decode step (a single position) at the same place, alternated so
-    /// that the host's bursts of noise fall on both. Medians of 40 of each; the cache is rolled
-    /// back to the prompt before every pass.
+    /// for all of them) and one decode step (a single position) at the same place, alternated
+    /// (EndToEndPeers.VerifyCost). Medians of 40 of each.
     /// </summary>
     internal static (double StepMs, double VerifyMs) StepAndVerifyMilliseconds(Transformer model, int promptLength, int tokens)
     {
-        var prompt = Prompt(promptLength + tokens, model.VocabSize);
-        using var cache = model.CreateCache(prompt.Length);
-        var logits = new float[tokens * model.VocabSize];
-        model.Forward(prompt.AsSpan(0, promptLength), 0, cache, logits.AsSpan(0, model.VocabSize));
-        List<double> steps = [], verifies = [];
-        for (int i = 0; i < 42; i++)
-        {
-            foreach (int n in new[] { 1, tokens })
-            {
-                cache.Truncate(promptLength);
-                var clock = Stopwatch.StartNew();
-                model.Forward(prompt.AsSpan(promptLength, n), promptLength, cache, logits.AsSpan(0, n * model.VocabSize));
-                // The first two rounds warm up both shapes.
-                if (i >= 2) (n == 1 ? steps : verifies).Add(clock.Elapsed.TotalMilliseconds);
-            }
-        }
-        return (Median.Of(steps), Median.Of(verifies));
+        using var cache = model.CreateCache(promptLength + tokens);
+        return EndToEndPeers.VerifyCost(new EndToEndPeers.Ours(model, cache), Prompt(promptLength, model.VocabSize), tokens, rounds: 42);
     }
 
     private const int TrainBatch = 4, TrainSeqLen = 128;

@@ -47,7 +47,10 @@ internal static class EndToEndPeers
         void Forward(ReadOnlySpan<int> tokens, int start);
         ReadOnlySpan<float> LastLogits { get; }
 
-        /// <summary>Forgets positions from start on, then runs tokens there with logits for every one of them: a verification pass.</summary>
+        /// <summary>Drops the cached positions from start on.</summary>
+        void Forget(int start);
+
+        /// <summary>Runs tokens at start (after Forget(start)) with logits for every one of them: a verification pass.</summary>
         void Verify(ReadOnlySpan<int> tokens, int start);
     }
 
@@ -58,10 +61,11 @@ internal static class EndToEndPeers
         public void Forward(ReadOnlySpan<int> tokens, int start) => model.Forward(tokens, start, cache, _logits);
         public ReadOnlySpan<float> LastLogits => _logits;
 
+        public void Forget(int start) => cache.Truncate(start);
+
         public void Verify(ReadOnlySpan<int> tokens, int start)
         {
             if (_all.Length < tokens.Length * model.VocabSize) _all = new float[tokens.Length * model.VocabSize];
-            cache.Truncate(start);
             model.Forward(tokens, start, cache, _all.AsSpan(0, tokens.Length * model.VocabSize));
         }
     }
@@ -79,9 +83,10 @@ internal static class EndToEndPeers
 
         public ReadOnlySpan<float> LastLogits => model.Logits(_last);
 
+        public void Forget(int start) => model.Forget(start);
+
         public void Verify(ReadOnlySpan<int> tokens, int start)
         {
-            model.Forget(start);
             model.Evaluate(tokens, start, allLogits: true);
             _last = tokens.Length - 1;
         }
@@ -131,16 +136,18 @@ internal static class EndToEndPeers
 
     /// <summary>
     /// What speculative decoding pays per round: one decode step (a token with its logits) and one verification pass
-    /// (`tokens` positions, logits for each), both after the prompt, alternated over 22 rounds; medians of the last 20, in ms.
+    /// (`tokens` positions, logits for each), both after the prompt, alternated so that the host's bursts of noise fall
+    /// on both, the cache rolled back to the prompt (untimed) before each; medians after two warm-up rounds, in ms.
     /// </summary>
-    internal static (double StepMs, double VerifyMs) VerifyCost(ICausalModel model, int[] prompt, int tokens)
+    internal static (double StepMs, double VerifyMs) VerifyCost(ICausalModel model, int[] prompt, int tokens, int rounds = 22)
     {
         model.Forward(prompt, 0);
         var next = Enumerable.Range(0, tokens).Select(i => prompt[i % prompt.Length]).ToArray();
         List<double> steps = [], verifies = [];
-        for (int round = 0; round < 22; round++)
+        for (int round = 0; round < rounds; round++)
             foreach (int n in new[] { 1, tokens })
             {
+                model.Forget(prompt.Length);
                 long start = Stopwatch.GetTimestamp();
                 model.Verify(next.AsSpan(0, n), prompt.Length);
                 if (round >= 2) (n == 1 ? steps : verifies).Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
@@ -181,12 +188,8 @@ internal static class EndToEndPeers
             var mine = ours.AsSpan(p * v, v);
             var theirs = llama.Logits(p);
             theirs.CopyTo(theirLogits.AsSpan(p * v, v));
-            double diff = 0;
-            for (int i = 0; i < v; i++)
-            {
-                diff = Math.Max(diff, Math.Abs(mine[i] - theirs[i]));
-                maxLogit = Math.Max(maxLogit, Math.Abs(mine[i]));
-            }
+            double diff = MaxAbsDiff(mine, theirs);
+            foreach (float x in mine) maxLogit = Math.Max(maxLogit, Math.Abs(x));
             maxDiff = Math.Max(maxDiff, diff);
             positionDiffs[p] = diff;
             int ourArgmax = Argmax(mine);
@@ -214,6 +217,14 @@ internal static class EndToEndPeers
         using (var cache = transformer.CreateCache(tokens.Length))
             transformer.Forward(tokens, 0, cache, logits);
         return [.. Enumerable.Range(0, tokens.Length).Select(p => Argmax(logits.AsSpan(p * v, v)))];
+    }
+
+    /// <summary>The largest |a[i] - b[i]|.</summary>
+    internal static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double diff = 0;
+        for (int i = 0; i < a.Length; i++) diff = Math.Max(diff, Math.Abs(a[i] - b[i]));
+        return diff;
     }
 
     private static int Argmax(ReadOnlySpan<float> logits) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits);

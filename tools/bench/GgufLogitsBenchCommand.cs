@@ -53,12 +53,7 @@ internal static class GgufLogitsBenchCommand
     private static (double Max, double Median) PositionDiffs(float[] a, float[] b, int positions)
     {
         int v = a.Length / positions;
-        var perPosition = Enumerable.Range(0, positions).Select(p =>
-        {
-            double d = 0;
-            for (int i = p * v; i < (p + 1) * v; i++) d = Math.Max(d, Math.Abs(a[i] - b[i]));
-            return d;
-        }).ToArray();
+        var perPosition = Enumerable.Range(0, positions).Select(p => EndToEndPeers.MaxAbsDiff(a.AsSpan(p * v, v), b.AsSpan(p * v, v))).ToArray();
         return (perPosition.Max(), Median.Of(perPosition));
     }
 
